@@ -1,0 +1,257 @@
+package dev.emend.tokenizer;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.emend.ModelLoadException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Hugging Face {@code tokenizer.json} through DJL's Rust tokenizers, with truncation and padding off (DJL's
+ * defaults silently truncate to 512 tokens and pad with id 0; djl-notes §7). Special tokens come from
+ * {@code tokenizer_config.json} and {@code generation_config.json}; the chat template from
+ * {@code tokenizer_config.json} or {@code chat_template.jinja}.
+ */
+public final class HfTokenizer implements Tokenizer {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, String> OPTIONS =
+            Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false");
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final String[] vocab;
+    private final Map<String, Integer> ids;
+    private final SpecialTokens specials;
+    private final ChatTemplate chatTemplate;
+
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, String[] vocab, Map<String, Integer> ids, SpecialTokens specials,
+            ChatTemplate chatTemplate) {
+        this.tokenizer = tokenizer;
+        this.vocab = vocab;
+        this.ids = ids;
+        this.specials = specials;
+        this.chatTemplate = chatTemplate;
+    }
+
+    /**
+     * Loads the tokenizer of a model folder.
+     *
+     * @param dir a folder with {@code tokenizer.json} (and optionally {@code tokenizer_config.json},
+     *     {@code generation_config.json}, {@code chat_template.jinja})
+     * @return the tokenizer
+     * @throws ModelLoadException if tokenizer.json is missing or unreadable
+     */
+    public static HfTokenizer load(Path dir) {
+        Path file = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(file)) {
+            throw new ModelLoadException(("%s has no tokenizer.json. Copy it from the original model, or build one from "
+                    + "vocab.json + merges.txt with transformers (AutoTokenizer.from_pretrained(dir).save_pretrained(dir)).")
+                    .formatted(dir));
+        }
+        String json;
+        JsonNode root;
+        try {
+            json = Files.readString(file, StandardCharsets.UTF_8);
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new ModelLoadException("%s is not readable JSON: %s".formatted(file, e.getMessage()), e);
+        }
+        Map<String, Integer> ids = new HashMap<>();
+        readVocab(root, ids, file);
+        int size = 0;
+        for (int id : ids.values()) {
+            size = Math.max(size, id + 1);
+        }
+        String[] vocab = new String[size];
+        ids.forEach((t, i) -> vocab[i] = t);
+        HuggingFaceTokenizer hf;
+        try {
+            hf = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
+                    OPTIONS);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelLoadException("%s could not be loaded by the tokenizers library: %s".formatted(file, e.getMessage()), e);
+        }
+        JsonNode cfg = readOptional(dir.resolve("tokenizer_config.json"));
+        JsonNode gen = readOptional(dir.resolve("generation_config.json"));
+        String bosToken = tokenText(cfg, "bos_token");
+        String eosToken = tokenText(cfg, "eos_token");
+        int bos = idOf(ids, bosToken, gen, "bos_token_id");
+        int pad = idOf(ids, tokenText(cfg, "pad_token"), gen, "pad_token_id");
+        int unk = idOf(ids, tokenText(cfg, "unk_token"), null, null);
+        List<Integer> eos = new ArrayList<>();
+        JsonNode genEos = gen == null ? null : gen.get("eos_token_id");
+        if (genEos != null && genEos.isArray()) {
+            genEos.forEach(n -> eos.add(n.asInt()));
+        } else if (genEos != null && genEos.isIntegralNumber()) {
+            eos.add(genEos.asInt());
+        }
+        int eosFromCfg = idOf(ids, eosToken, null, null);
+        if (eosFromCfg >= 0 && !eos.contains(eosFromCfg)) {
+            eos.add(eosFromCfg);
+        }
+        SpecialTokens specials = new SpecialTokens(bos, eos.stream().mapToInt(Integer::intValue).toArray(), pad, unk,
+                bosToken, eosToken);
+        String template = chatTemplateSource(dir, cfg);
+        ChatTemplate chat = template == null ? null : new ChatTemplate(template, bosToken, eosToken);
+        return new HfTokenizer(hf, vocab, ids, specials, chat);
+    }
+
+    private static void readVocab(JsonNode root, Map<String, Integer> ids, Path file) {
+        JsonNode model = root.get("model");
+        JsonNode v = model == null ? null : model.get("vocab");
+        if (v == null) {
+            throw new ModelLoadException("%s has no model.vocab; it is not a Hugging Face tokenizer.json".formatted(file));
+        }
+        if (v.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> it = v.fields();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                ids.put(e.getKey(), e.getValue().asInt());
+            }
+        } else if (v.isArray()) { // Unigram: [[piece, score], ...]
+            for (int i = 0; i < v.size(); i++) {
+                ids.put(v.get(i).get(0).asText(), i);
+            }
+        }
+        JsonNode added = root.get("added_tokens");
+        if (added != null && added.isArray()) {
+            for (JsonNode a : added) {
+                ids.put(a.get("content").asText(), a.get("id").asInt());
+            }
+        }
+    }
+
+    private static JsonNode readOptional(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ModelLoadException("%s is not valid JSON: %s; fix or delete it".formatted(file, e.getMessage()), e);
+        }
+    }
+
+    private static String tokenText(JsonNode cfg, String key) {
+        JsonNode n = cfg == null ? null : cfg.get(key);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (n.isObject() && n.has("content")) {
+            return n.get("content").asText();
+        }
+        return n.isTextual() ? n.asText() : null;
+    }
+
+    private static int idOf(Map<String, Integer> ids, String token, JsonNode gen, String genKey) {
+        if (gen != null && genKey != null && gen.has(genKey) && gen.get(genKey).isIntegralNumber()) {
+            return gen.get(genKey).asInt();
+        }
+        return token == null ? -1 : ids.getOrDefault(token, -1);
+    }
+
+    private static String chatTemplateSource(Path dir, JsonNode cfg) {
+        Path jinja = dir.resolve("chat_template.jinja");
+        if (Files.isRegularFile(jinja)) {
+            try {
+                return Files.readString(jinja, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new ModelLoadException("cannot read " + jinja + ": " + e.getMessage(), e);
+            }
+        }
+        JsonNode t = cfg == null ? null : cfg.get("chat_template");
+        if (t == null || t.isNull()) {
+            return null;
+        }
+        if (t.isTextual()) {
+            return t.asText();
+        }
+        if (t.isArray()) { // [{name, template}, ...]: the "default" one
+            for (JsonNode e : t) {
+                if ("default".equals(e.path("name").asText())) {
+                    return e.path("template").asText();
+                }
+            }
+            return t.size() > 0 ? t.get(0).path("template").asText() : null;
+        }
+        return null;
+    }
+
+    @Override
+    public int[] encode(String text, boolean addSpecialTokens) {
+        Encoding e = tokenizer.encode(text, addSpecialTokens, false);
+        long[] l = e.getIds();
+        int[] out = new int[l.length];
+        for (int i = 0; i < l.length; i++) {
+            out[i] = (int) l[i];
+        }
+        return out;
+    }
+
+    @Override
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            l[i] = ids[i];
+        }
+        return tokenizer.decode(l, skipSpecialTokens);
+    }
+
+    @Override
+    public int[][] spans(String text, boolean addSpecialTokens) {
+        Encoding e = tokenizer.encode(text, addSpecialTokens, false);
+        CharSpan[] cs = e.getCharTokenSpans();
+        int[][] out = new int[cs.length][];
+        int cps = text.codePointCount(0, text.length());
+        for (int i = 0; i < cs.length; i++) {
+            if (cs[i] == null) {
+                out[i] = new int[] {-1, -1};
+            } else {
+                // offsets are in Unicode code points (djl-notes §7); convert to UTF-16 indices
+                int s = Math.min(cs[i].getStart(), cps);
+                int t = Math.min(cs[i].getEnd(), cps);
+                out[i] = new int[] {text.offsetByCodePoints(0, s), text.offsetByCodePoints(0, t)};
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public int vocabSize() {
+        return vocab.length;
+    }
+
+    @Override
+    public String token(int id) {
+        return id >= 0 && id < vocab.length ? vocab[id] : null;
+    }
+
+    @Override
+    public int id(String token) {
+        return ids.getOrDefault(token, -1);
+    }
+
+    @Override
+    public SpecialTokens specials() {
+        return specials;
+    }
+
+    @Override
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}
