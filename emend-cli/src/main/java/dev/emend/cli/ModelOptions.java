@@ -1,0 +1,19 @@
+package dev.emend.cli;
+
+import dev.emend.model.LanguageModel;
+import dev.emend.model.ModelLoader;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The options every model command shares. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "HF model folder (config.json, model.safetensors, tokenizer.json)")
+    Path model;
+
+    @Option(names = "--dtype", defaultValue = "fp32", paramLabel = "fp32|fp16", description = "compute dtype (default: ${DEFAULT-VALUE})")
+    String dtype;
+
+    LanguageModel load() {
+        return ModelLoader.load(model, ModelLoader.Options.ofDtype(dtype));
+    }
+}
