@@ -404,13 +404,12 @@ public final class SafeTensors {
             writeAll(ch, a.toByteBuffer(true));
         } else if (e.storeAs() == StorageType.BF16 && from == StorageType.F32) {
             writeAll(ch, narrowToBf16(a.toByteBuffer(true)));
-        } else if (e.storeAs() == StorageType.BF16) {
-            try (NDArray f32 = a.toType(DataType.FLOAT32, true)) {
-                writeAll(ch, narrowToBf16(f32.toByteBuffer(true)));
-            }
         } else {
-            try (NDArray converted = a.toType(e.storeAs().loadType(), true)) {
-                writeAll(ch, converted.toByteBuffer(true));
+            DataType via = e.storeAs() == StorageType.BF16 ? DataType.FLOAT32 : e.storeAs().loadType();
+            try (NDManager tmp = NDManager.newBaseManager(a.getDevice());
+                    NDArray converted = Tensors.convert(a, via, tmp)) {
+                ByteBuffer data = converted.toByteBuffer(true);
+                writeAll(ch, e.storeAs() == StorageType.BF16 ? narrowToBf16(data) : data);
             }
         }
     }
