@@ -81,6 +81,11 @@ public final class ChatTemplate {
         RenderResult result = jinjava.renderForResult(translated, ctx);
         for (TemplateError e : result.getErrors()) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
+                for (Throwable c = e.getException(); c != null; c = c.getCause()) {
+                    if (c instanceof ConfigException raised) {
+                        throw raised; // the template's own raise_exception
+                    }
+                }
                 String msg = e.getMessage();
                 throw new ConfigException("chat template failed: %s (line %d); check the template in tokenizer_config.json"
                         .formatted(msg, e.getLineno()));

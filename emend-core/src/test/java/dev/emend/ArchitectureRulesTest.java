@@ -1,0 +1,64 @@
+package dev.emend;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The package rules of design.md §3.3, enforced on the compiled core. */
+class ArchitectureRulesTest {
+    static JavaClasses core;
+
+    @BeforeAll
+    static void importCore() {
+        core = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.emend");
+    }
+
+    @Test
+    void tensorDependsOnNothingOfOurs() {
+        noClasses().that().resideInAPackage("dev.emend.tensor..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.model..", "dev.emend.tokenizer..",
+                        "dev.emend.edit..", "dev.emend.eval..", "dev.emend.stats..", "dev.emend.data..")
+                .check(core);
+    }
+
+    @Test
+    void tokenizerSeesOnlyTensor() {
+        noClasses().that().resideInAPackage("dev.emend.tokenizer..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.model..", "dev.emend.edit..",
+                        "dev.emend.eval..", "dev.emend.stats..", "dev.emend.data..")
+                .check(core);
+    }
+
+    @Test
+    void modelDoesNotSeeEditingOrEvaluation() {
+        noClasses().that().resideInAPackage("dev.emend.model..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.edit..", "dev.emend.eval..",
+                        "dev.emend.stats..", "dev.emend.data..", "dev.emend.trace..")
+                .check(core);
+    }
+
+    @Test
+    void familiesDoNotSeeEachOther() {
+        String[] families = {"gpt2", "llama", "gptj", "neox"};
+        for (String f : families) {
+            String[] others = java.util.Arrays.stream(families).filter(o -> !o.equals(f))
+                    .map(o -> "dev.emend.model." + o + "..").toArray(String[]::new);
+            noClasses().that().resideInAPackage("dev.emend.model." + f + "..")
+                    .should().dependOnClassesThat().resideInAnyPackage(others)
+                    .check(core);
+        }
+    }
+
+    @Test
+    void coreNeverPrintsOrExits() {
+        noClasses().should().accessField(System.class, "out")
+                .orShould().accessField(System.class, "err")
+                .orShould().callMethod(System.class, "exit", int.class)
+                .check(core);
+    }
+}
