@@ -27,8 +27,22 @@ public final class Main {
      * @return the exit status
      */
     public static int run(String... args) {
+        return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /**
+     * Runs the CLI with the given output streams (for tests and embedding).
+     *
+     * @param out standard output
+     * @param err error output
+     * @param args command-line arguments
+     * @return the exit status
+     */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         configureRuntime();
         CommandLine cli = new CommandLine(new Main());
+        cli.setOut(out);
+        cli.setErr(err);
         cli.setExecutionExceptionHandler(new ErrorHandler());
         return cli.execute(args);
     }

@@ -1,0 +1,59 @@
+package dev.emend.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI prints what transformers would: generate's continuation only, info's facts, errors as one line. */
+class CliTest {
+    static final Path FIXTURES = Path.of("../emend-core/src/test/resources/fixtures/tiny");
+
+    record Run(int status, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    @Test
+    void generatePrintsTransformersGreedyContinuation() throws IOException {
+        for (String family : new String[] {"gpt2", "llama", "gpt_neox"}) {
+            Path dir = FIXTURES.resolve(family);
+            JsonNode ref = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());
+            Run r = run("generate", "--model", dir.toString(), "--prompt", ref.get("text_prompt").asText(),
+                    "--max-new-tokens", "8");
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.out()).isEqualTo(ref.get("text_continuation").asText() + System.lineSeparator());
+        }
+    }
+
+    @Test
+    void infoDescribesTheModel() {
+        Run r = run("info", "--model", FIXTURES.resolve("llama").toString());
+        assertThat(r.status()).isZero();
+        assertThat(r.out()).contains("family       llama").contains("layers       2").contains("kv 2")
+                .contains("parameters   139,584").contains("llama3");
+    }
+
+    @Test
+    void badInputIsOneClearLine(@TempDir Path tmp) throws IOException {
+        Run missing = run("info", "--model", tmp.resolve("nope").toString());
+        assertThat(missing.status()).isEqualTo(2);
+        assertThat(missing.err()).startsWith("error: ").contains("does not exist");
+        Files.writeString(tmp.resolve("pytorch_model.bin"), "not really");
+        Run pickle = run("info", "--model", tmp.toString());
+        assertThat(pickle.err()).contains("pickle").contains("save_pretrained");
+        Run badTemp = run("generate", "--model", FIXTURES.resolve("gpt2").toString(), "--prompt", "x", "--temperature", "-1");
+        assertThat(badTemp.err()).contains("temperature");
+    }
+}
