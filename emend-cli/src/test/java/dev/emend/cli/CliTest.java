@@ -50,6 +50,7 @@ class CliTest {
         Run missing = run("info", "--model", tmp.resolve("nope").toString());
         assertThat(missing.status()).isEqualTo(2);
         assertThat(missing.err()).startsWith("error: ").contains("does not exist");
+        Files.copy(FIXTURES.resolve("gpt2/config.json"), tmp.resolve("config.json"));
         Files.writeString(tmp.resolve("pytorch_model.bin"), "not really");
         Run pickle = run("info", "--model", tmp.toString());
         assertThat(pickle.err()).contains("pickle").contains("save_pretrained");
