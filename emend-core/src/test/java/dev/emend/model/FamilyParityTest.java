@@ -50,7 +50,7 @@ class FamilyParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "gpt2_sharded", "llama", "llama_bf16", "mistral", "qwen2", "gptj", "gpt_neox", "gpt_neox_seq"})
+    @ValueSource(strings = {"gpt2", "gpt2_sharded", "llama", "llama_bf16", "mistral", "qwen2", "gptj", "gpt_neox", "gpt_neox_seq", "llama_yarn", "llama_dynamic"})
     void logitsAndEveryHookPointMatchTransformers(String name) {
         LanguageModel m = model(name);
         Fixtures.Reference r = ref(name);
@@ -72,7 +72,7 @@ class FamilyParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "gptj", "gpt_neox", "gpt_neox_seq"})
+    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "gptj", "gpt_neox", "gpt_neox_seq", "llama_yarn", "llama_dynamic"})
     void paddedBatchesMatchAtRealPositions(String name) {
         LanguageModel m = model(name);
         Fixtures.Reference r = ref(name);
@@ -100,7 +100,7 @@ class FamilyParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "gptj", "gpt_neox", "gpt_neox_seq"})
+    @ValueSource(strings = {"gpt2", "llama", "mistral", "qwen2", "gptj", "gpt_neox", "gpt_neox_seq", "llama_yarn", "llama_dynamic"})
     void greedyContinuationsAreIdentical(String name) {
         LanguageModel m = model(name);
         Fixtures.Reference r = ref(name);
