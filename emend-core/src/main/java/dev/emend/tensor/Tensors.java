@@ -35,7 +35,9 @@ public final class Tensors {
     }
 
     /**
-     * Converts an array's type into a new array.
+     * Converts an array's type into a new, torch-owned array. Always a copy: DJL's {@code toType(sameType, true)}
+     * returns an alias of the source's memory, which for a memory-mapped weight is read-only (writing it is a
+     * SIGSEGV).
      *
      * @param array the source (its manager may be capped)
      * @param type the target type
@@ -43,6 +45,6 @@ public final class Tensors {
      * @return a new array of {@code type}
      */
     public static NDArray convert(NDArray array, DataType type, NDManager into) {
-        return apply(array, into, a -> a.toType(type, true));
+        return apply(array, into, a -> a.getDataType() == type ? a.duplicate() : a.toType(type, false));
     }
 }

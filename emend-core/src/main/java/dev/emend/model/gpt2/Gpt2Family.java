@@ -50,6 +50,41 @@ public final class Gpt2Family implements ModelFamily {
         return new Gpt2Architecture(config, layout(config, p), p);
     }
 
+    /**
+     * A config.json for a new GPT-2-shaped model (used to train the bundled fact-world model).
+     *
+     * @param layers n_layer
+     * @param width n_embd
+     * @param heads n_head
+     * @param positions n_positions
+     * @param vocab vocab_size
+     * @param bos BOS/EOS id
+     * @return the JSON object
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode configJson(int layers, int width, int heads,
+            int positions, int vocab, int bos) {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        json.putArray("architectures").add("GPT2LMHeadModel");
+        json.put("model_type", "gpt2");
+        json.put("vocab_size", vocab);
+        json.put("n_positions", positions);
+        json.put("n_embd", width);
+        json.put("n_layer", layers);
+        json.put("n_head", heads);
+        json.putNull("n_inner");
+        json.put("activation_function", "gelu_new");
+        json.put("layer_norm_epsilon", 1e-5);
+        json.put("resid_pdrop", 0.0);
+        json.put("embd_pdrop", 0.0);
+        json.put("attn_pdrop", 0.0);
+        json.put("scale_attn_weights", true);
+        json.put("tie_word_embeddings", true);
+        json.put("bos_token_id", bos);
+        json.put("eos_token_id", bos);
+        json.put("torch_dtype", "float32");
+        return json;
+    }
+
     private static ModelLayout layout(ModelConfig c, String p) {
         long d = c.hiddenSize();
         long f = c.intermediateSize();
