@@ -294,6 +294,52 @@ class ModelLoaderBadInputTest {
                 .hasMessageContaining("save_pretrained");
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "negative id        | token '!' has id -5, not a non-negative integer",
+        "id beyond int      | token '!' has id 2147483647, not a non-negative integer",
+        "id not a number    | token '!' has id \"zero\", not a non-negative integer",
+        "added without text | has no content string",
+        "added without id   | token '<|endoftext|>' has no id",
+        "vocab not a map    | model.vocab is STRING, not an object or an array",
+        "no vocab           | has no model.vocab"})
+    void aCorruptTokenizerIsNamed(String defect, String message) throws IOException {
+        Path dir = copy("gpt2");
+        Path file = dir.resolve("tokenizer.json");
+        ObjectNode root = (ObjectNode) JSON.readTree(file.toFile());
+        ObjectNode model = (ObjectNode) root.get("model");
+        ObjectNode vocab = (ObjectNode) model.get("vocab");
+        ObjectNode added = (ObjectNode) root.get("added_tokens").get(0);
+        switch (defect) {
+            case "negative id" -> vocab.put("!", -5);
+            case "id beyond int" -> vocab.put("!", Integer.MAX_VALUE);
+            case "id not a number" -> vocab.put("!", "zero");
+            case "added without text" -> added.remove("content");
+            case "added without id" -> added.remove("id");
+            case "vocab not a map" -> model.put("vocab", "x");
+            case "no vocab" -> model.remove("vocab");
+            default -> throw new IllegalArgumentException(defect);
+        }
+        Files.writeString(file, root.toString());
+        assertThatThrownBy(() -> ModelLoader.load(dir)).isExactlyInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining(message)
+                .hasMessageContaining("from the original model");
+    }
+
+    @Test
+    void tokenizerFilesThatAreNotJsonAreNamed() throws IOException {
+        Path dir = copy("gpt2");
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": ");
+        assertThatThrownBy(() -> ModelLoader.load(dir)).isExactlyInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(dir.resolve("tokenizer_config.json").toString())
+                .hasMessageContaining("fix or delete it");
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"vocab\": ");
+        assertThatThrownBy(() -> ModelLoader.load(dir)).isExactlyInstanceOf(ModelLoadException.class)
+                .hasMessageContaining(dir.resolve("tokenizer.json") + " is not readable JSON")
+                .hasMessageContaining("restore it from the original model");
+    }
+
     @Test
     void picklesAreRefusedWithTheReasonAndTheConversion() throws IOException {
         Path dir = copy("gpt2");
