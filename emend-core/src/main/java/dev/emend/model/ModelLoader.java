@@ -15,7 +15,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -211,9 +210,7 @@ public final class ModelLoader {
                     .formatted(index));
         }
         Set<String> files = new LinkedHashSet<>();
-        Iterator<Map.Entry<String, JsonNode>> it = map.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new ModelLoadException(
                         "%s: weight_map maps '%s' to %s, not a file name; restore it from the original checkpoint"
