@@ -50,7 +50,8 @@ public final class HfConfig {
                     .formatted(file, e.getMessage().lines().findFirst().orElse("")), e);
         }
         if (node == null || !node.isObject()) {
-            throw new ModelLoadException("%s must hold a JSON object".formatted(file));
+            throw new ModelLoadException("%s must hold a JSON object; restore it from the original checkpoint"
+                    .formatted(file));
         }
         return new HfConfig((ObjectNode) node, file.toString());
     }

@@ -88,6 +88,25 @@ public record ModelConfig(
         }
     }
 
+    /**
+     * Derives the per-head width of checkpoints without a {@code head_dim} key, as HF does ({@code D // H}), and
+     * checks it here, before a zero head count divides by zero or a remainder surfaces as a reshape error in the
+     * first forward pass.
+     *
+     * @param hiddenSize D
+     * @param numHeads H
+     * @return D / H
+     * @throws ConfigException if H is not positive or does not divide D
+     */
+    public static int headDim(int hiddenSize, int numHeads) {
+        positive("num_attention_heads", numHeads);
+        if (hiddenSize % numHeads != 0) {
+            throw new ConfigException(("config.json: the hidden size %d is not a multiple of the %d attention heads; "
+                    + "restore the original config.json").formatted(hiddenSize, numHeads));
+        }
+        return hiddenSize / numHeads;
+    }
+
     private static void positive(String key, int value) {
         if (value <= 0) {
             throw new ConfigException("config.json: %s must be positive, got %d".formatted(key, value));

@@ -11,10 +11,10 @@ import dev.emend.tokenizer.HfTokenizer;
 import dev.emend.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -89,7 +89,8 @@ public final class ModelLoader {
         if (!Files.isDirectory(dir)) {
             throw new ModelLoadException(Files.exists(dir)
                     ? "%s is a file; pass the model folder (config.json, model.safetensors, tokenizer.json)".formatted(dir)
-                    : "%s does not exist".formatted(dir));
+                    : "%s does not exist; pass the model folder (config.json, model.safetensors, tokenizer.json)"
+                            .formatted(dir));
         }
         HfConfig config = HfConfig.read(dir.resolve("config.json"));
         String modelType = config.optString("model_type", null);
@@ -101,11 +102,21 @@ public final class ModelLoader {
         Map<String, SafeTensors.Header> shards = readShards(dir);
         Map<String, SafeTensors.TensorInfo> infos = new LinkedHashMap<>();
         Map<String, SafeTensors.Header> owner = new LinkedHashMap<>();
+        List<String> duplicated = new ArrayList<>();
         for (SafeTensors.Header h : shards.values()) {
             for (SafeTensors.TensorInfo t : h.tensors()) {
                 infos.put(t.name(), t);
-                owner.put(t.name(), h);
+                SafeTensors.Header first = owner.putIfAbsent(t.name(), h);
+                if (first != null) {
+                    duplicated.add("%s (%s and %s)".formatted(t.name(), first.file().getFileName(),
+                            h.file().getFileName()));
+                }
             }
+        }
+        if (!duplicated.isEmpty()) {
+            throw new ModelLoadException(("%s: %d tensor(s) are stored in more than one shard: %s. The shards come from "
+                    + "different downloads; download the model again.")
+                    .formatted(dir, duplicated.size(), String.join(", ", duplicated)));
         }
         Architecture arch = family.create(config, infos.keySet());
         ModelConfig c = arch.config();
@@ -136,13 +147,19 @@ public final class ModelLoader {
         Path index = dir.resolve("model.safetensors.index.json");
         Map<String, SafeTensors.Header> out = new LinkedHashMap<>();
         if (Files.isRegularFile(index)) {
-            for (String shard : shardFiles(index)) {
-                Path f = dir.resolve(shard);
-                if (!Files.isRegularFile(f)) {
-                    throw new ModelLoadException("%s lists shard %s, which is missing; download every shard"
-                            .formatted(index, shard));
+            Set<String> files = shardFiles(index);
+            List<String> missing = new ArrayList<>();
+            for (String shard : files) {
+                if (!Files.isRegularFile(shardPath(dir, index, shard))) {
+                    missing.add(shard);
                 }
-                out.put(shard, SafeTensors.readHeader(f));
+            }
+            if (!missing.isEmpty()) {
+                throw new ModelLoadException("%s lists %d shard(s) that are missing: %s; download every shard"
+                        .formatted(index, missing.size(), String.join(", ", missing)));
+            }
+            for (String shard : files) {
+                out.put(shard, SafeTensors.readHeader(shardPath(dir, index, shard)));
             }
             return out;
         }
@@ -165,7 +182,18 @@ public final class ModelLoader {
                     + "AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir) (writes model.safetensors).")
                     .formatted(dir, String.join(", ", pickles)));
         }
-        throw new ModelLoadException("%s has no model.safetensors or model.safetensors.index.json".formatted(dir));
+        throw new ModelLoadException(("%s has no model.safetensors or model.safetensors.index.json; download the "
+                + "weights into the folder (huggingface-cli download <model> --local-dir %s)").formatted(dir, dir));
+    }
+
+    /** Resolves a shard named in the index; a name that is no file name is an error, not an InvalidPathException. */
+    private static Path shardPath(Path dir, Path index, String shard) {
+        try {
+            return dir.resolve(shard);
+        } catch (InvalidPathException e) {
+            throw new ModelLoadException("%s names shard \"%s\", which is not a file name (%s); restore the index file"
+                    .formatted(index, shard, e.getReason()), e);
+        }
     }
 
     private static Set<String> shardFiles(Path index) {
@@ -173,16 +201,22 @@ public final class ModelLoader {
         try {
             root = JSON.readTree(index.toFile());
         } catch (IOException e) {
-            throw new ModelLoadException("%s is not valid JSON: %s".formatted(index, e.getMessage()), e);
+            throw new ModelLoadException("%s is not valid JSON (%s); restore it from the original checkpoint"
+                    .formatted(index, e.getMessage().lines().findFirst().orElse("")), e);
         }
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) {
-            throw new ModelLoadException("%s has no weight_map object".formatted(index));
+            throw new ModelLoadException("%s has no weight_map object; restore it from the original checkpoint"
+                    .formatted(index));
         }
         Set<String> files = new LinkedHashSet<>();
-        Iterator<JsonNode> it = map.elements();
-        while (it.hasNext()) {
-            files.add(it.next().asText());
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
+            if (!e.getValue().isTextual()) {
+                throw new ModelLoadException(
+                        "%s: weight_map maps '%s' to %s, not a file name; restore it from the original checkpoint"
+                                .formatted(index, e.getKey(), e.getValue()));
+            }
+            files.add(e.getValue().asText());
         }
         return files;
     }

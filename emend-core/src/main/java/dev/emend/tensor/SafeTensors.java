@@ -5,16 +5,22 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,14 +40,23 @@ import java.util.Map;
  * ({@code name -> {dtype, shape, data_offsets}} plus optional {@code __metadata__}), then the raw data.
  *
  * <p>Reading memory-maps each tensor (zero copy on CPU). The header parser validates everything before any mapping:
- * lengths, JSON types, dtypes, shapes against byte ranges, ranges against the file size, and overlaps. Every failure
- * is a {@link SafeTensorsException} naming the file and tensor.
+ * lengths, strict UTF-8 and JSON (no duplicate names, nothing after the object), JSON types, dtypes, shapes against
+ * byte ranges, ranges against the file size, and overlaps. Every failure is a {@link SafeTensorsException} naming
+ * the file and tensor; {@code SafeTensorsFuzzTest} holds the reader to that.
  */
 public final class SafeTensors {
     /** Largest header accepted; real headers are a few hundred kilobytes at most. */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Header reader as strict as the reference implementation (serde_json): a duplicate tensor name or anything but
+     * whitespace after the object is an error, not silently ignored.
+     */
+    private static final ObjectReader HEADER_READER = JSON.reader()
+            .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private SafeTensors() {}
 
@@ -118,12 +133,17 @@ public final class SafeTensors {
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lenBuf, 0);
             long n = lenBuf.getLong(0);
+            if (size <= 1024 && isLfsPointer(ch, size)) {
+                throw new SafeTensorsException(("%s is a Git LFS pointer, not the weights; run `git lfs pull` in the "
+                        + "model folder, or download the model with huggingface-cli").formatted(file));
+            }
             checkHeaderLength(n, size, file.toString());
             ByteBuffer json = ByteBuffer.allocate((int) n);
             readFully(ch, json, 8);
             return parseHeader(json.array(), size, file);
         } catch (IOException e) {
-            throw new SafeTensorsException("cannot read %s: %s".formatted(file, e.getMessage()), e);
+            throw new SafeTensorsException("cannot read %s (%s: %s); check that the file exists and is readable"
+                    .formatted(file, e.getClass().getSimpleName(), e.getMessage()), e);
         }
     }
 
@@ -136,11 +156,17 @@ public final class SafeTensors {
         }
     }
 
+    /** A repository cloned without git-lfs holds small text files in place of the weights. */
+    private static boolean isLfsPointer(FileChannel ch, long size) throws IOException {
+        ByteBuffer head = ByteBuffer.allocate((int) size);
+        readFully(ch, head, 0);
+        return new String(head.array(), StandardCharsets.ISO_8859_1).startsWith("version https://git-lfs");
+    }
+
     private static void checkHeaderLength(long n, long fileSize, String source) {
         if (n <= 0 || n > MAX_HEADER_BYTES) {
-            throw new SafeTensorsException(
-                    "%s declares a header of %d bytes (allowed 1..%d); the file is corrupt or not a safetensors file."
-                            .formatted(source, n, MAX_HEADER_BYTES));
+            throw new SafeTensorsException(("%s declares a header of %d bytes (allowed 1..%d); the file is corrupt or "
+                    + "not a safetensors file. Re-download or re-save it.").formatted(source, n, MAX_HEADER_BYTES));
         }
         if (n > fileSize - 8) {
             throw new SafeTensorsException(
@@ -162,19 +188,22 @@ public final class SafeTensors {
         long dataStart = 8L + json.length;
         long dataSize = fileSize - dataStart;
         if (dataSize < 0) {
-            throw new SafeTensorsException("%s: header of %d bytes is longer than the file (%d bytes)"
-                    .formatted(file, json.length, fileSize));
+            throw new SafeTensorsException(
+                    "%s: header of %d bytes is longer than the file (%d bytes); the file is truncated. Re-download it."
+                            .formatted(file, json.length, fileSize));
         }
         JsonNode root;
         try {
-            root = JSON.readTree(new String(json, StandardCharsets.UTF_8).stripTrailing());
+            root = HEADER_READER.readTree(decodeUtf8(json, file).stripTrailing());
         } catch (JsonProcessingException e) {
-            throw new SafeTensorsException("%s: the header is not valid JSON (%s); the file is corrupt."
-                    .formatted(file, e.getOriginalMessage()), e);
+            throw new SafeTensorsException(
+                    "%s: the header is not valid JSON (%s); the file is corrupt. Re-download or re-save it."
+                            .formatted(file, e.getOriginalMessage()), e);
         }
         if (root == null || !root.isObject()) {
-            throw new SafeTensorsException("%s: the header must be a JSON object of tensors, found %s"
-                    .formatted(file, root == null ? "nothing" : root.getNodeType()));
+            throw new SafeTensorsException(
+                    "%s: the header must be a JSON object of tensors, found %s; this is not a safetensors file"
+                            .formatted(file, root == null ? "nothing" : root.getNodeType()));
         }
         List<TensorInfo> tensors = new ArrayList<>();
         Map<String, String> metadata = new LinkedHashMap<>();
@@ -192,26 +221,40 @@ public final class SafeTensors {
             TensorInfo prev = tensors.get(i - 1);
             TensorInfo cur = tensors.get(i);
             if (cur.begin() < prev.end()) {
-                throw new SafeTensorsException(
-                        "%s: tensors '%s' [%d,%d) and '%s' [%d,%d) overlap; the file is corrupt."
-                                .formatted(file, prev.name(), prev.begin(), prev.end(), cur.name(), cur.begin(),
-                                        cur.end()));
+                throw new SafeTensorsException(("%s: tensors '%s' [%d,%d) and '%s' [%d,%d) overlap; the file is corrupt. "
+                        + "Re-download or re-save it.").formatted(file, prev.name(), prev.begin(), prev.end(), cur.name(),
+                                cur.begin(), cur.end()));
             }
         }
         return new Header(file, dataStart, Collections.unmodifiableList(tensors), Collections.unmodifiableMap(metadata));
     }
 
+    /** Decodes strictly: a malformed byte is an error, not a silent U+FFFD in a tensor name. */
+    private static String decodeUtf8(byte[] json, Path file) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input by default
+        ByteBuffer in = ByteBuffer.wrap(json);
+        CharBuffer out = CharBuffer.allocate(json.length); // UTF-8 never decodes to more chars than bytes
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            throw new SafeTensorsException(("%s: the header is not valid UTF-8 (byte %d of the header); the file is "
+                    + "corrupt. Re-download or re-save it.").formatted(file, in.position()));
+        }
+        return out.flip().toString();
+    }
+
     private static void readMetadata(JsonNode node, Map<String, String> out, Path file) {
         if (!node.isObject()) {
-            throw new SafeTensorsException("%s: __metadata__ must be an object of strings, found %s"
-                    .formatted(file, node.getNodeType()));
+            throw new SafeTensorsException(
+                    "%s: __metadata__ must be an object of strings, found %s. Re-download or re-save the file."
+                            .formatted(file, node.getNodeType()));
         }
         Iterator<Map.Entry<String, JsonNode>> it = node.fields();
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> m = it.next();
             if (!m.getValue().isTextual()) {
-                throw new SafeTensorsException("%s: __metadata__ value of '%s' must be a string, found %s"
-                        .formatted(file, m.getKey(), m.getValue().getNodeType()));
+                throw new SafeTensorsException(
+                        "%s: __metadata__ value of '%s' must be a string, found %s. Re-download or re-save the file."
+                                .formatted(file, m.getKey(), m.getValue().getNodeType()));
             }
             out.put(m.getKey(), m.getValue().asText());
         }
@@ -227,8 +270,9 @@ public final class SafeTensors {
         }
         StorageType type = StorageType.fromSafetensors(dtype.asText());
         if (type == null) {
-            throw bad(file, name, "dtype '%s' is not supported (supported: %s); convert the checkpoint to F32, F16 or BF16"
-                    .formatted(dtype.asText(), Arrays.toString(StorageType.values())));
+            throw new SafeTensorsException(
+                    "%s: tensor '%s': dtype '%s' is not supported (supported: %s); convert the checkpoint to F32, F16 or BF16"
+                            .formatted(file, name, dtype.asText(), Arrays.toString(StorageType.values())));
         }
         JsonNode shapeNode = node.get("shape");
         if (shapeNode == null || !shapeNode.isArray()) {
@@ -280,7 +324,8 @@ public final class SafeTensors {
     }
 
     private static SafeTensorsException bad(Path file, String tensor, String what) {
-        return new SafeTensorsException("%s: tensor '%s': %s".formatted(file, tensor, what));
+        return new SafeTensorsException(
+                "%s: tensor '%s': %s. Re-download or re-save the file.".formatted(file, tensor, what));
     }
 
     /**
@@ -289,11 +334,17 @@ public final class SafeTensors {
      * @param header the file's header
      * @param info the tensor
      * @return a little-endian read-only buffer of exactly the tensor's bytes
+     * @throws SafeTensorsException if the file cannot be mapped or the tensor is larger than 2 GiB
      */
     public static MappedByteBuffer map(Header header, TensorInfo info) {
+        long bytes = info.end() - info.begin();
+        if (bytes > Integer.MAX_VALUE) { // FileChannel.map limit on Java 17 (djl-notes §9.21)
+            throw new SafeTensorsException(("tensor '%s' of %s holds %d bytes, but Java 17 maps at most %d bytes (2 GiB) "
+                    + "at once. Save the checkpoint in bfloat16 or float16 so that every tensor is under 2 GiB.")
+                    .formatted(info.name(), header.file(), bytes, Integer.MAX_VALUE));
+        }
         try (FileChannel ch = FileChannel.open(header.file(), StandardOpenOption.READ)) {
-            MappedByteBuffer mb = ch.map(FileChannel.MapMode.READ_ONLY, header.dataStart() + info.begin(),
-                    info.end() - info.begin());
+            MappedByteBuffer mb = ch.map(FileChannel.MapMode.READ_ONLY, header.dataStart() + info.begin(), bytes);
             mb.order(ByteOrder.LITTLE_ENDIAN);
             return mb;
         } catch (IOException e) {

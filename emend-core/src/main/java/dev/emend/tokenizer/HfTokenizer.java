@@ -28,15 +28,17 @@ public final class HfTokenizer implements Tokenizer {
             Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false");
 
     private final HuggingFaceTokenizer tokenizer;
-    private final String[] vocab;
+    private final Map<Integer, String> tokens; // by id; a map, so that one absurd id cannot size an array
+    private final int vocabSize;
     private final Map<String, Integer> ids;
     private final SpecialTokens specials;
     private final ChatTemplate chatTemplate;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, String[] vocab, Map<String, Integer> ids, SpecialTokens specials,
-            ChatTemplate chatTemplate) {
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, Map<Integer, String> tokens, int vocabSize,
+            Map<String, Integer> ids, SpecialTokens specials, ChatTemplate chatTemplate) {
         this.tokenizer = tokenizer;
-        this.vocab = vocab;
+        this.tokens = tokens;
+        this.vocabSize = vocabSize;
         this.ids = ids;
         this.specials = specials;
         this.chatTemplate = chatTemplate;
@@ -63,7 +65,8 @@ public final class HfTokenizer implements Tokenizer {
             json = Files.readString(file, StandardCharsets.UTF_8);
             root = JSON.readTree(json);
         } catch (IOException e) {
-            throw new ModelLoadException("%s is not readable JSON: %s".formatted(file, e.getMessage()), e);
+            throw new ModelLoadException("%s is not readable JSON (%s); restore it from the original model"
+                    .formatted(file, e.getMessage().lines().findFirst().orElse("")), e);
         }
         Map<String, Integer> ids = new HashMap<>();
         readVocab(root, ids, file);
@@ -71,15 +74,8 @@ public final class HfTokenizer implements Tokenizer {
         for (int id : ids.values()) {
             size = Math.max(size, id + 1);
         }
-        String[] vocab = new String[size];
-        ids.forEach((t, i) -> vocab[i] = t);
-        HuggingFaceTokenizer hf;
-        try {
-            hf = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
-                    OPTIONS);
-        } catch (IOException | RuntimeException e) {
-            throw new ModelLoadException("%s could not be loaded by the tokenizers library: %s".formatted(file, e.getMessage()), e);
-        }
+        Map<Integer, String> tokens = new HashMap<>();
+        ids.forEach((t, i) -> tokens.put(i, t));
         JsonNode cfg = readOptional(dir.resolve("tokenizer_config.json"));
         JsonNode gen = readOptional(dir.resolve("generation_config.json"));
         String bosToken = tokenText(cfg, "bos_token");
@@ -102,32 +98,63 @@ public final class HfTokenizer implements Tokenizer {
                 bosToken, eosToken);
         String template = chatTemplateSource(dir, cfg);
         ChatTemplate chat = template == null ? null : new ChatTemplate(template, bosToken, eosToken);
-        return new HfTokenizer(hf, vocab, ids, specials, chat);
+        // Native resource last: nothing after it can throw, so a bad tokenizer_config.json cannot leak it.
+        HuggingFaceTokenizer hf;
+        try {
+            hf = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
+                    OPTIONS);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelLoadException("%s could not be loaded by the tokenizers library: %s".formatted(file, e.getMessage()), e);
+        }
+        return new HfTokenizer(hf, tokens, size, ids, specials, chat);
     }
 
     private static void readVocab(JsonNode root, Map<String, Integer> ids, Path file) {
         JsonNode model = root.get("model");
         JsonNode v = model == null ? null : model.get("vocab");
         if (v == null) {
-            throw new ModelLoadException("%s has no model.vocab; it is not a Hugging Face tokenizer.json".formatted(file));
+            throw new ModelLoadException(("%s has no model.vocab; it is not a Hugging Face tokenizer.json. Copy "
+                    + "tokenizer.json from the original model.").formatted(file));
         }
         if (v.isObject()) {
             Iterator<Map.Entry<String, JsonNode>> it = v.fields();
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
-                ids.put(e.getKey(), e.getValue().asInt());
+                ids.put(e.getKey(), tokenId(e.getValue(), e.getKey(), file));
             }
         } else if (v.isArray()) { // Unigram: [[piece, score], ...]
             for (int i = 0; i < v.size(); i++) {
-                ids.put(v.get(i).get(0).asText(), i);
+                JsonNode piece = v.get(i).path(0);
+                if (!piece.isTextual()) {
+                    throw corrupt(file, "model.vocab[%d] is %s, not [piece, score]".formatted(i, v.get(i)));
+                }
+                ids.put(piece.asText(), i);
             }
+        } else {
+            throw corrupt(file, "model.vocab is %s, not an object or an array".formatted(v.getNodeType()));
         }
         JsonNode added = root.get("added_tokens");
         if (added != null && added.isArray()) {
             for (JsonNode a : added) {
-                ids.put(a.get("content").asText(), a.get("id").asInt());
+                JsonNode content = a.path("content");
+                if (!content.isTextual()) {
+                    throw corrupt(file, "added token %s has no content string".formatted(a));
+                }
+                ids.put(content.asText(), tokenId(a.path("id"), content.asText(), file));
             }
         }
+    }
+
+    private static int tokenId(JsonNode id, String token, Path file) {
+        if (!id.isIntegralNumber() || !id.canConvertToInt() || id.asInt() < 0 || id.asInt() == Integer.MAX_VALUE) {
+            throw corrupt(file, id.isMissingNode() ? "token '%s' has no id".formatted(token)
+                    : "token '%s' has id %s, not a non-negative integer".formatted(token, id));
+        }
+        return id.asInt();
+    }
+
+    private static ModelLoadException corrupt(Path file, String what) {
+        return new ModelLoadException("%s: %s; restore tokenizer.json from the original model".formatted(file, what));
     }
 
     private static JsonNode readOptional(Path file) {
@@ -227,12 +254,12 @@ public final class HfTokenizer implements Tokenizer {
 
     @Override
     public int vocabSize() {
-        return vocab.length;
+        return vocabSize;
     }
 
     @Override
     public String token(int id) {
-        return id >= 0 && id < vocab.length ? vocab[id] : null;
+        return tokens.get(id);
     }
 
     @Override

@@ -39,12 +39,13 @@ public final class Gpt2Family implements ModelFamily {
     public Architecture create(HfConfig c, Set<String> tensorNames) {
         int d = c.requireInt("n_embd");
         int heads = c.requireInt("n_head");
+        int headDim = ModelConfig.headDim(d, heads);
         int inner = c.has("n_inner") ? c.requireInt("n_inner") : 4 * d;
         ModelConfig config = new ModelConfig("gpt2", c.requireInt("vocab_size"), d, c.requireInt("n_layer"), heads,
-                heads, d / heads, inner, c.requireInt("n_positions"), ModelConfig.NormKind.LAYER_NORM,
+                heads, headDim, inner, c.requireInt("n_positions"), ModelConfig.NormKind.LAYER_NORM,
                 c.optDouble("layer_norm_epsilon", 1e-5), Activation.fromHf(c.optString("activation_function", "gelu_new")),
                 false, ModelConfig.Residual.SEQUENTIAL, null, true, 0,
-                c.optBool("scale_attn_weights", true) ? 1.0 / Math.sqrt(d / heads) : 1.0,
+                c.optBool("scale_attn_weights", true) ? 1.0 / Math.sqrt(headDim) : 1.0,
                 c.optBool("scale_attn_by_inverse_layer_idx", false));
         String p = tensorNames.contains("wte.weight") && !tensorNames.contains("transformer.wte.weight") ? "" : "transformer.";
         return new Gpt2Architecture(config, layout(config, p), p);

@@ -39,7 +39,7 @@ public final class GptJFamily implements ModelFamily {
     public Architecture create(HfConfig c, Set<String> tensorNames) {
         int d = c.requireInt("n_embd");
         int heads = c.requireInt("n_head");
-        int headDim = d / heads;
+        int headDim = ModelConfig.headDim(d, heads);
         int rotaryDim = c.has("rotary_dim") ? c.requireInt("rotary_dim") : headDim;
         ModelConfig config = new ModelConfig("gptj", c.requireInt("vocab_size"), d, c.requireInt("n_layer"), heads,
                 heads, headDim, c.has("n_inner") ? c.requireInt("n_inner") : 4 * d, c.requireInt("n_positions"),

@@ -41,7 +41,7 @@ public final class LlamaFamily implements ModelFamily {
         String type = c.optString("model_type", "llama");
         int d = c.requireInt("hidden_size");
         int heads = c.requireInt("num_attention_heads");
-        int headDim = c.has("head_dim") ? c.requireInt("head_dim") : d / heads;
+        int headDim = c.has("head_dim") ? c.requireInt("head_dim") : ModelConfig.headDim(d, heads);
         int window = switch (type) {
             case "mistral" -> c.optInt("sliding_window", 0);
             case "qwen2" -> c.optBool("use_sliding_window", false) ? c.optInt("sliding_window", 0) : 0;

@@ -38,7 +38,7 @@ public final class NeoXFamily implements ModelFamily {
     public Architecture create(HfConfig c, Set<String> tensorNames) {
         int d = c.requireInt("hidden_size");
         int heads = c.requireInt("num_attention_heads");
-        int headDim = d / heads;
+        int headDim = ModelConfig.headDim(d, heads);
         ModelConfig config = new ModelConfig("gpt_neox", c.requireInt("vocab_size"), d,
                 c.requireInt("num_hidden_layers"), heads, heads, headDim, c.requireInt("intermediate_size"),
                 c.optInt("max_position_embeddings", 2048), ModelConfig.NormKind.LAYER_NORM,
