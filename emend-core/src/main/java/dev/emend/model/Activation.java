@@ -2,6 +2,7 @@ package dev.emend.model;
 
 import ai.djl.ndarray.NDArray;
 import dev.emend.ConfigException;
+import dev.emend.tensor.Tensors;
 
 /** MLP non-linearities, by their HF {@code hidden_act}/{@code activation_function} names. */
 public enum Activation {
@@ -14,7 +15,8 @@ public enum Activation {
     /** {@code max(x, 0)}. */
     RELU;
 
-    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+    /** 2 √(2/π): 0.5 (1 + tanh z) = σ(2z). */
+    private static final double TWO_SQRT_2_OVER_PI = 2 * Math.sqrt(2.0 / Math.PI);
 
     /**
      * Applies the function element-wise.
@@ -25,8 +27,10 @@ public enum Activation {
     public NDArray apply(NDArray x) {
         return switch (this) {
             case GELU -> ai.djl.nn.Activation.gelu(x);
-            // HF NewGELUActivation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-            case GELU_TANH -> x.mul(0.5f).mul(x.add(x.pow(3f).mul(0.044715f)).mul(SQRT_2_OVER_PI).tanh().add(1f));
+            // HF NewGELUActivation: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) = x σ(x (a + b x²)),
+            // a = 2√(2/π), b = 0.044715 a. No pow (a slow path in libtorch) and no Java-memory scalars.
+            case GELU_TANH -> x.mul(x.square().mul(Tensors.scalar(x, 0.044715 * TWO_SQRT_2_OVER_PI))
+                    .add(Tensors.scalar(x, TWO_SQRT_2_OVER_PI)).mul(x).getNDArrayInternal().sigmoid());
             case SILU -> x.mul(x.getNDArrayInternal().sigmoid());
             case RELU -> x.getNDArrayInternal().relu();
         };

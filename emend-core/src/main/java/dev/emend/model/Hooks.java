@@ -1,5 +1,6 @@
 package dev.emend.model;
 
+import dev.emend.tensor.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -180,7 +181,7 @@ public final class Hooks {
                 mask[i * t + pos] = 1f;
             }
         }
-        NDArray m = x.getManager().create(mask, new Shape(b, t, 1));
+        NDArray m = Tensors.create(x.getManager(), mask, new Shape(b, t, 1));
         return x.getDataType() == DataType.FLOAT32 ? m : m.toType(x.getDataType(), false);
     }
 

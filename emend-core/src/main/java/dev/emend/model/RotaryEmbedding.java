@@ -1,5 +1,6 @@
 package dev.emend.model;
 
+import dev.emend.tensor.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -136,7 +137,7 @@ final class RotaryEmbedding {
      */
     NDArray[] cosSin(NDManager manager, NDArray positions, int maxPosition) {
         float[] f = frequenciesFor(maxPosition);
-        NDArray inv = manager.create(f, new Shape(f.length));                                   // [dim/2]
+        NDArray inv = Tensors.create(manager, f, new Shape(f.length));                                   // [dim/2]
         NDArray freqs = positions.toType(DataType.FLOAT32, false).expandDims(2).mul(inv);       // [B,T,dim/2]
         NDArray emb;
         if (spec.interleaved()) {

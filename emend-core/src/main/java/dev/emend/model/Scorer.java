@@ -1,5 +1,6 @@
 package dev.emend.model;
 
+import dev.emend.tensor.Tensors;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import dev.emend.tokenizer.TokenBatch;
@@ -154,7 +155,7 @@ public final class Scorer {
         try (NDScope ignored = new NDScope()) {
             ForwardResult res = model.forward(ForwardRequest.builder(batch).logitsAt(positions).build());
             NDArray lp = res.logits().logSoftmax(-1);                                    // [B,P,V]
-            NDArray tgt = model.manager().create(targets, new ai.djl.ndarray.types.Shape(b, maxTarget, 1));
+            NDArray tgt = Tensors.create(model.manager(), targets, new ai.djl.ndarray.types.Shape(b, maxTarget, 1));
             logp = lp.gather(tgt, 2).toFloatArray();                                    // [B,P]
             best = lp.argMax(2).toLongArray();                                          // [B,P]
         }

@@ -16,6 +16,7 @@ import dev.emend.model.ModelLayout.Linear;
 import dev.emend.model.ModelLayout.Mlp;
 import dev.emend.model.ModelLayout.Norm;
 import dev.emend.tensor.Scopes;
+import dev.emend.tensor.Tensors;
 import dev.emend.tokenizer.TokenBatch;
 import dev.emend.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -207,9 +208,9 @@ public final class TransformerModel implements LanguageModel {
 
         long[] fullMask = concatMask(p.cache == null ? new long[0] : p.cache.mask(), past, batch.mask(), t, b);
         long[] positions = positions(fullMask, b, k, past, t);
-        NDArray ids = activations.create(batch.ids(), new Shape(b, t));                         // [B,T]
-        NDArray pos = activations.create(positions, new Shape(b, t));                           // [B,T]
-        p.bias = activations.create(attentionBias(fullMask, b, t, k, past), new Shape(b, 1, t, k)); // [B,1,T,K]
+        NDArray ids = Tensors.create(activations, batch.ids(), new Shape(b, t));                         // [B,T]
+        NDArray pos = Tensors.create(activations, positions, new Shape(b, t));                           // [B,T]
+        p.bias = Tensors.create(activations, attentionBias(fullMask, b, t, k, past), new Shape(b, 1, t, k)); // [B,1,T,K]
         if (rotary != null) {
             NDArray[] cs = rotary.cosSin(activations, pos, maxOf(positions) + 1);
             p.cos = cs[0];
@@ -331,7 +332,7 @@ public final class TransformerModel implements LanguageModel {
         if (scores.getDataType() != DataType.FLOAT32) {
             scores = scores.toType(DataType.FLOAT32, false); // softmax in float32, as HF does for fp16
         }
-        scores = scores.mul((float) scale).reshape(b, heads, t, keys).add(p.bias);               // [B,H,T,K]
+        scores = scores.mul(Tensors.scalar(scores, scale)).reshape(b, heads, t, keys).add(p.bias);               // [B,H,T,K]
         NDArray probs = scores.softmax(-1).toType(v.getDataType(), false).reshape(b, kvHeads, g, t, keys);
         NDArray ctx = probs.matMul(v5).reshape(b, heads, t, hd)                                  // [B,H,T,hd]
                 .transpose(0, 2, 1, 3).reshape(b, t, (long) heads * hd);                         // [B,T,H*hd]
@@ -368,7 +369,8 @@ public final class TransformerModel implements LanguageModel {
         if (config.norm() == ModelConfig.NormKind.RMS_NORM) {
             // HF LlamaRMSNorm: in float32, x * rsqrt(mean(x^2) + eps), cast back, times weight
             NDArray x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-            NDArray normed = x32.mul(x32.square().mean(new int[] {-1}, true).add((float) config.normEps()).pow(-0.5f));
+            NDArray rms = x32.square().mean(new int[] {-1}, true).add(Tensors.scalar(x32, config.normEps())).sqrt();
+            NDArray normed = x32.div(rms);                                                       // [B,T,D]
             if (normed.getDataType() != x.getDataType()) {
                 normed = normed.toType(x.getDataType(), false);
             }
@@ -395,7 +397,7 @@ public final class TransformerModel implements LanguageModel {
                 flat[i * per + j] = i * t + positions[i][j];
             }
         }
-        NDArray idx = activations.create(flat, new Shape(flat.length));
+        NDArray idx = Tensors.create(activations, flat, new Shape(flat.length));
         return h.reshape(b * t, s.get(2)).get(idx).reshape(b, per, s.get(2));
     }
 

@@ -3,6 +3,7 @@ package dev.emend.tensor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.function.UnaryOperator;
 
 /**
@@ -46,5 +47,50 @@ public final class Tensors {
      */
     public static NDArray convert(NDArray array, DataType type, NDManager into) {
         return apply(array, into, a -> a.getDataType() == type ? a.duplicate() : a.toType(type, false));
+    }
+
+    /**
+     * A 0-d array holding {@code value}, in torch-owned memory, of {@code like}'s type and manager. Use it instead of
+     * DJL's number overloads ({@code x.mul(2f)}) on any path that autograd differentiates: those build the scalar on
+     * a Java direct buffer and close it at once, and when the garbage collector frees that buffer before
+     * {@code backward}, the graph reads freed memory and the gradient is silently wrong.
+     *
+     * @param like the array whose type and manager the scalar takes
+     * @param value the value
+     * @return [] scalar
+     */
+    public static NDArray scalar(NDArray like, double value) {
+        return like.getManager().full(new Shape(), (float) value, like.getDataType());
+    }
+
+    /**
+     * An array holding a copy of Java data in torch-owned memory. DJL's {@code create} wraps a Java direct buffer
+     * that lives only as long as the Java array object; once that is closed (an {@link ai.djl.ndarray.NDScope}
+     * ending) the collector may free the buffer while autograd still holds the tensor (embedding indices, gather
+     * indices, masks), and backward reads freed memory. Use this for every array built from Java data.
+     *
+     * @param manager the owner of the result
+     * @param data the values
+     * @param shape the shape
+     * @return a new torch-owned array
+     */
+    public static NDArray create(NDManager manager, float[] data, Shape shape) {
+        try (NDArray staged = manager.create(data, shape)) {
+            return staged.duplicate();
+        }
+    }
+
+    /**
+     * As {@link #create(NDManager, float[], Shape)} for int64 data.
+     *
+     * @param manager the owner of the result
+     * @param data the values
+     * @param shape the shape
+     * @return a new torch-owned array
+     */
+    public static NDArray create(NDManager manager, long[] data, Shape shape) {
+        try (NDArray staged = manager.create(data, shape)) {
+            return staged.duplicate();
+        }
     }
 }

@@ -20,6 +20,8 @@ public final class PackedData {
     private final long seed;
     private int cachedEpoch = -1;
     private List<int[][]> cachedBatches;
+    /** epochStarts[e]: the first step of epoch e (grows as steps advance). */
+    private final List<Long> epochStarts = new ArrayList<>(List.of(0L));
 
     /**
      * @param sequences token sequences, each at most {@code tokensPerRow + 1} long (longer ones are cut)
@@ -58,9 +60,20 @@ public final class PackedData {
      * @return B blocks of T+1 token ids, {@link #PAD} in padded slots
      */
     public int[][] batch(long step) {
-        int per = batchesPerEpoch();
-        int epoch = (int) (step / per);
-        return epoch(epoch).get((int) (step % per));
+        if (step < 0) {
+            throw new IllegalArgumentException("step must be >= 0, got " + step);
+        }
+        // epochs pack differently, so their lengths differ: find the epoch holding this step from their starts
+        int e = 0;
+        while (true) {
+            if (epochStarts.size() <= e + 1) {
+                epochStarts.add(epochStarts.get(e) + epoch(e).size());
+            }
+            if (step < epochStarts.get(e + 1)) {
+                return epoch(e).get((int) (step - epochStarts.get(e)));
+            }
+            e++;
+        }
     }
 
     private List<int[][]> epoch(int e) {

@@ -148,7 +148,7 @@ public final class Trainer implements AutoCloseable {
                 try (GradientCollector gc = engine.newGradientCollector()) {
                     NDArray logits = model.forward(ForwardRequest.builder(b.tokens).build()).logits();     // [B,T,V]
                     NDArray logp = logits.logSoftmax(-1).gather(b.targets.expandDims(2), 2).squeeze(2);  // [B,T]
-                    NDArray lossArray = logp.mul(b.mask).sum().neg().div((float) b.realTargets);
+                    NDArray lossArray = logp.mul(b.mask).sum().neg().div(Tensors.scalar(logp, b.realTargets));
                     gc.backward(lossArray);
                     loss = lossArray.getFloat();
                 }
@@ -201,8 +201,8 @@ public final class Trainer implements AutoCloseable {
             }
         }
         NDManager m = model.manager();
-        return new Batch(TokenBatch.of(b, t, ids, attention), m.create(targets, new Shape(b, t)),
-                m.create(mask, new Shape(b, t)), Math.max(real, 1));
+        return new Batch(TokenBatch.of(b, t, ids, attention), Tensors.create(m, targets, new Shape(b, t)),
+                Tensors.create(m, mask, new Shape(b, t)), Math.max(real, 1));
     }
 
     /** Clips the global gradient norm, takes an AdamW step, zeroes gradients. Returns the norm before clipping. */

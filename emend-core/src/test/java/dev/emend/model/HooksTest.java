@@ -125,6 +125,50 @@ class HooksTest {
         }
     }
 
+    /**
+     * DJL's number overloads ({@code x.mul(2f)}) keep the scalar in a Java direct buffer that is closed at once; if
+     * the collector frees it before backward, autograd reads freed memory. The runtime must not use them on
+     * differentiated paths: a collection (and reuse of the freed memory) between forward and backward changes
+     * nothing.
+     */
+    @Test
+    void garbageCollectionBeforeBackwardChangesNoGradient() throws InterruptedException {
+        for (LanguageModel model : new LanguageModel[] {gpt2, llama}) {
+            float[] quiet = gradientOfDelta(model, false);
+            float[] collected = gradientOfDelta(model, true);
+            assertThat(collected).as(model.architecture().family()).containsExactly(quiet);
+        }
+    }
+
+    private static float[] gradientOfDelta(LanguageModel model, boolean collect) throws InterruptedException {
+        try (NDScope ignored = new NDScope()) {
+            long d = model.config().hiddenSize();
+            NDArray delta = model.manager().full(new Shape(d), 0.05f, ai.djl.ndarray.types.DataType.FLOAT32);
+            delta.setRequiresGradient(true);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                ForwardResult r = model.forward(BATCH,
+                        Hooks.builder().addAt(HookPoint.residPre(0), new int[][] {{2}}, delta).build());
+                NDArray loss = r.logits().get("0, -1").logSoftmax(-1).get(77);
+                if (collect) {
+                    for (int round = 0; round < 5; round++) {
+                        System.gc();
+                        Thread.sleep(20);
+                        java.util.List<java.nio.ByteBuffer> churn = new java.util.ArrayList<>();
+                        for (int i = 0; i < 2000; i++) {
+                            java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocateDirect(4 << (i % 8));
+                            while (bb.hasRemaining()) {
+                                bb.put((byte) 0x7f);
+                            }
+                            churn.add(bb);
+                        }
+                    }
+                }
+                gc.backward(loss);
+                return delta.getGradient().toFloatArray();
+            }
+        }
+    }
+
     private static NDArray logProb(NDArray delta, int pos, int target) {
         ForwardResult r = llama.forward(BATCH, Hooks.builder().addAt(HookPoint.mlpOut(0), new int[][] {{pos}}, delta).build());
         return r.logits().get("0, -1").logSoftmax(-1).get(target);
