@@ -26,6 +26,15 @@ public final class Fixtures {
         return root().resolve("tiny").resolve(name);
     }
 
+    /** @return the bundled fact-world model folder, {@code models/fact-world} of the repository */
+    public static Path factWorld() {
+        Path p = Path.of("../models/fact-world");
+        if (!Files.isDirectory(p)) {
+            p = Path.of("models/fact-world");
+        }
+        return p.toAbsolutePath().normalize();
+    }
+
     /** @return the shared assets folder {@code ../shared} of the repository */
     public static Path shared() {
         Path here = Path.of("").toAbsolutePath();

@@ -57,4 +57,46 @@ class CliTest {
         Run badTemp = run("generate", "--model", FIXTURES.resolve("gpt2").toString(), "--prompt", "x", "--temperature", "-1");
         assertThat(badTemp.err()).contains("temperature");
     }
+
+    @Test
+    void demoAsksTheBundledModel() {
+        String before = System.getProperty("emend.home");
+        System.setProperty("emend.home", Path.of("..").toAbsolutePath().normalize().toString());
+        try {
+            Run r = run("demo");
+            assertThat(r.status()).as(r.err()).isZero();
+            assertThat(r.out()).contains("[trained fact]").contains("[held-out template]").contains("[alias]")
+                    .contains("next token:").contains("✓");
+        } finally {
+            if (before == null) {
+                System.clearProperty("emend.home");
+            } else {
+                System.setProperty("emend.home", before);
+            }
+        }
+    }
+
+    @Test
+    void evalWorldChecksTheCard() {
+        Run r = run("eval-world", "--model", "../models/fact-world", "--check");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("trained").contains("held_out").contains("matches");
+    }
+
+    @Test
+    void aMissingBundledModelSaysWhatToDo(@TempDir Path tmp) {
+        String before = System.getProperty("emend.home");
+        System.setProperty("emend.home", tmp.toString());
+        try {
+            Run r = run("demo");
+            assertThat(r.status()).isEqualTo(2);
+            assertThat(r.err()).contains("bundled model").contains("--model");
+        } finally {
+            if (before == null) {
+                System.clearProperty("emend.home");
+            } else {
+                System.setProperty("emend.home", before);
+            }
+        }
+    }
 }

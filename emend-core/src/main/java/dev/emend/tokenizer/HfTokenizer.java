@@ -4,6 +4,8 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emend.ModelLoadException;
 import java.io.IOException;
@@ -12,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -59,17 +60,15 @@ public final class HfTokenizer implements Tokenizer {
                     + "vocab.json + merges.txt with transformers (AutoTokenizer.from_pretrained(dir).save_pretrained(dir)).")
                     .formatted(dir));
         }
-        String json;
-        JsonNode root;
+        byte[] json;
+        Map<String, Integer> ids = new HashMap<>();
         try {
-            json = Files.readString(file, StandardCharsets.UTF_8);
-            root = JSON.readTree(json);
+            json = Files.readAllBytes(file);
+            readVocab(json, ids, file);
         } catch (IOException e) {
             throw new ModelLoadException("%s is not readable JSON (%s); restore it from the original model"
                     .formatted(file, e.getMessage().lines().findFirst().orElse("")), e);
         }
-        Map<String, Integer> ids = new HashMap<>();
-        readVocab(root, ids, file);
         int size = 0;
         for (int id : ids.values()) {
             size = Math.max(size, id + 1);
@@ -101,7 +100,7 @@ public final class HfTokenizer implements Tokenizer {
         // Native resource last: nothing after it can throw, so a bad tokenizer_config.json cannot leak it.
         HuggingFaceTokenizer hf;
         try {
-            hf = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)),
+            hf = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json),
                     OPTIONS);
         } catch (IOException | RuntimeException e) {
             throw new ModelLoadException("%s could not be loaded by the tokenizers library: %s".formatted(file, e.getMessage()), e);
@@ -109,39 +108,78 @@ public final class HfTokenizer implements Tokenizer {
         return new HfTokenizer(hf, tokens, size, ids, specials, chat);
     }
 
-    private static void readVocab(JsonNode root, Map<String, Integer> ids, Path file) {
-        JsonNode model = root.get("model");
-        JsonNode v = model == null ? null : model.get("vocab");
-        if (v == null) {
+    /**
+     * Reads {@code model.vocab} and {@code added_tokens} with a streaming parser, skipping everything else (the
+     * merges of a large BPE vocabulary would otherwise cost tens of MB of transient heap as a tree).
+     */
+    private static void readVocab(byte[] json, Map<String, Integer> ids, Path file) throws IOException {
+        boolean sawVocab = false;
+        try (JsonParser p = JSON.getFactory().createParser(json)) {
+            expect(p.nextToken(), JsonToken.START_OBJECT, file, "the top level");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                if (field.equals("model") && value == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String key = p.currentName();
+                        JsonToken v = p.nextToken();
+                        if (key.equals("vocab")) {
+                            sawVocab = true;
+                            readModelVocab(p, v, ids, file);
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                } else if (field.equals("added_tokens") && value == JsonToken.START_ARRAY) {
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        JsonNode a = p.readValueAsTree();
+                        JsonNode content = a.path("content");
+                        if (!content.isTextual()) {
+                            throw corrupt(file, "added token %s has no content string".formatted(a));
+                        }
+                        ids.put(content.asText(), tokenId(a.path("id"), content.asText(), file));
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+        }
+        if (!sawVocab) {
             throw new ModelLoadException(("%s has no model.vocab; it is not a Hugging Face tokenizer.json. Copy "
                     + "tokenizer.json from the original model.").formatted(file));
         }
-        if (v.isObject()) {
-            Iterator<Map.Entry<String, JsonNode>> it = v.fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                ids.put(e.getKey(), tokenId(e.getValue(), e.getKey(), file));
+    }
+
+    private static void readModelVocab(JsonParser p, JsonToken v, Map<String, Integer> ids, Path file)
+            throws IOException {
+        Map<String, Integer> vocab = new HashMap<>();
+        if (v == JsonToken.START_OBJECT) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String token = p.currentName();
+                p.nextToken();
+                vocab.put(token, tokenId(p.readValueAsTree(), token, file));
             }
-        } else if (v.isArray()) { // Unigram: [[piece, score], ...]
-            for (int i = 0; i < v.size(); i++) {
-                JsonNode piece = v.get(i).path(0);
-                if (!piece.isTextual()) {
-                    throw corrupt(file, "model.vocab[%d] is %s, not [piece, score]".formatted(i, v.get(i)));
+        } else if (v == JsonToken.START_ARRAY) { // Unigram: [[piece, score], ...]
+            int i = 0;
+            while (p.nextToken() != JsonToken.END_ARRAY) {
+                JsonNode entry = p.readValueAsTree();
+                if (!entry.path(0).isTextual()) {
+                    throw corrupt(file, "model.vocab[%d] is %s, not [piece, score]".formatted(i, entry));
                 }
-                ids.put(piece.asText(), i);
+                vocab.put(entry.path(0).asText(), i++);
             }
         } else {
-            throw corrupt(file, "model.vocab is %s, not an object or an array".formatted(v.getNodeType()));
+            throw corrupt(file, "model.vocab is %s, not an object or an array".formatted(
+                    v == JsonToken.VALUE_NULL ? "null" : v.isNumeric() ? "a number" : v.isBoolean() ? "a boolean"
+                            : "a string"));
         }
-        JsonNode added = root.get("added_tokens");
-        if (added != null && added.isArray()) {
-            for (JsonNode a : added) {
-                JsonNode content = a.path("content");
-                if (!content.isTextual()) {
-                    throw corrupt(file, "added token %s has no content string".formatted(a));
-                }
-                ids.put(content.asText(), tokenId(a.path("id"), content.asText(), file));
-            }
+        // added tokens (parsed wherever they appear in the file) take precedence over the model's vocabulary
+        vocab.forEach(ids::putIfAbsent);
+    }
+
+    private static void expect(JsonToken actual, JsonToken expected, Path file, String where) {
+        if (actual != expected) {
+            throw corrupt(file, "%s is %s, not a JSON object".formatted(where, actual));
         }
     }
 

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emend.EmendException;
 import dev.emend.model.Architecture;
+import dev.emend.model.GenerationConfig;
+import dev.emend.model.Generator;
 import dev.emend.model.HfConfig;
 import dev.emend.model.LanguageModel;
 import dev.emend.model.ModelFamilies;
@@ -78,6 +80,24 @@ public final class FactWorldTrainer {
         long start = System.nanoTime();
         Map<String, WorldEvaluator.Accuracy> accuracy;
         long params;
+        Trainer.Step[] last = new Trainer.Step[1];
+        Trainer.Listener recording = new Trainer.Listener() {
+            @Override
+            public void onStep(Trainer.Step s) {
+                last[0] = s;
+                listener.onStep(s);
+            }
+
+            @Override
+            public void onEval(long step, Map<String, Double> metrics) {
+                listener.onEval(step, metrics);
+            }
+
+            @Override
+            public void onCheckpoint(long step, Path dir) {
+                listener.onCheckpoint(step, dir);
+            }
+        };
         try (LanguageModel model = ModelLoader.load(o.out())) {
             List<int[]> sequences = new ArrayList<>();
             for (String s : sentences) {
@@ -91,14 +111,71 @@ public final class FactWorldTrainer {
                     r.put("trained", WorldEvaluator.firstToken(m, trainedSample, 64).value());
                     r.put("held_out", WorldEvaluator.firstToken(m, heldSample, 64).value());
                     return r;
-                }, listener);
+                }, recording);
             }
+            double seconds = (System.nanoTime() - start) / 1e9;
             ModelSaver.save(model, o.out(), ModelSaver.Options.full());
             accuracy = evaluate(model, world);
             params = model.weights().parameterCount();
+            ModelCard.writeTraining(o.out(), trainingRecord(o, last[0], params));
+            ModelCard.writeMetrics(o.out(), accuracy);
+            ModelCard.render(o.out(), samples(model, world));
+            deleteTree(checkpoint);
+            return new Result(world, accuracy, seconds, params);
         }
-        deleteTree(checkpoint);
-        return new Result(world, accuracy, (System.nanoTime() - start) / 1e9, params);
+    }
+
+    /**
+     * Greedy continuations of the card's generic prompts (fluency samples).
+     *
+     * @param model the model
+     * @param world its world
+     * @return prompt → continuation
+     */
+    public static Map<String, String> samples(LanguageModel model, World world) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Generator g = new Generator(model);
+        for (String p : ModelCard.samplePrompts(world)) {
+            out.put(p, g.generate(p, GenerationConfig.greedy(16).withStopStrings(List.of("."))).text() + ".");
+        }
+        return out;
+    }
+
+    /** The command that rebuilds this model. */
+    static String command(Options o) {
+        TrainConfig t = o.train();
+        return ("./emend train-world --out %s --seed %d%s --layers %d --d-model %d --heads %d --positions %d --steps %d "
+                + "--batch %d --tokens %d --lr %s --min-lr %s --warmup %d --weight-decay %s --clip %s").formatted(
+                o.out(), o.seed(), o.spec().equals(WorldGenerator.Spec.tiny()) ? " --tiny" : "", o.layers(),
+                o.width(), o.heads(), o.positions(), t.steps(), t.batchSize(), t.tokensPerRow(), t.peakLr(),
+                t.minLr(), t.warmup(), t.weightDecay(), t.clipNorm());
+    }
+
+    private static ObjectNode trainingRecord(Options o, Trainer.Step last, long params) {
+        TrainConfig t = o.train();
+        ObjectNode r = new ObjectMapper().createObjectNode();
+        r.put("command", command(o));
+        r.put("seed", o.seed());
+        r.put("parameters", params);
+        r.put("steps", t.steps());
+        r.put("batch", t.batchSize());
+        r.put("tokens", t.tokensPerRow());
+        r.put("lr", t.peakLr());
+        r.put("min_lr", t.minLr());
+        r.put("warmup", t.warmup());
+        r.put("weight_decay", t.weightDecay());
+        r.put("clip", t.clipNorm());
+        r.put("seconds", last == null ? 0 : last.elapsedSeconds());
+        r.put("tokens_per_second", last == null ? 0 : last.tokensPerSecond());
+        r.put("final_loss", last == null ? Double.NaN : last.loss());
+        r.put("machine", machine());
+        return r;
+    }
+
+    /** @return e.g. "2 cores (amd64, Linux), Java 17.0.15" */
+    static String machine() {
+        return "%d cores (%s, %s), Java %s".formatted(Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.arch"), System.getProperty("os.name"), System.getProperty("java.version"));
     }
 
     /**

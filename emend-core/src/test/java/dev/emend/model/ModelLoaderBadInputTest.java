@@ -301,7 +301,7 @@ class ModelLoaderBadInputTest {
         "id not a number    | token '!' has id \"zero\", not a non-negative integer",
         "added without text | has no content string",
         "added without id   | token '<|endoftext|>' has no id",
-        "vocab not a map    | model.vocab is STRING, not an object or an array",
+        "vocab not a map    | model.vocab is a string, not an object or an array",
         "no vocab           | has no model.vocab"})
     void aCorruptTokenizerIsNamed(String defect, String message) throws IOException {
         Path dir = copy("gpt2");
