@@ -208,14 +208,11 @@ public final class Trainer implements AutoCloseable {
     /** Clips the global gradient norm, takes an AdamW step, zeroes gradients. Returns the norm before clipping. */
     private double update(float lr) {
         Map<String, NDArray> grads = new LinkedHashMap<>();
-        double sq = 0;
         for (String name : weights.names()) {
-            NDArray g = weights.get(name).getGradient();
-            grads.put(name, g);
-            sq += g.square().sum().getFloat();
+            grads.put(name, weights.get(name).getGradient());
         }
-        double norm = Math.sqrt(sq);
-        float scale = norm > config.clipNorm() ? (float) (config.clipNorm() / (norm + 1e-6)) : 1f;
+        double norm = GradClip.globalNorm(grads.values());
+        float scale = (float) GradClip.coefficient(norm, config.clipNorm());
         adam.beginStep();
         for (Map.Entry<String, NDArray> e : grads.entrySet()) {
             NDArray p = weights.get(e.getKey());
