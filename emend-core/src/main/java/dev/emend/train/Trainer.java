@@ -249,6 +249,8 @@ public final class Trainer implements AutoCloseable {
             state.put("adam_step", adam.step());
             state.put("seed", config.seed());
             state.put("steps", config.steps());
+            state.put("batch_size", config.batchSize());
+            state.put("tokens_per_row", config.tokensPerRow());
             Files.writeString(tmp.resolve("state.json"), state.toPrettyString());
             deleteTree(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
@@ -263,6 +265,16 @@ public final class Trainer implements AutoCloseable {
             if (state.get("seed").asLong() != config.seed()) {
                 throw new EmendException("checkpoint %s was made with seed %d, not %d; use the same seed or delete it"
                         .formatted(dir, state.get("seed").asLong(), config.seed()));
+            }
+            // the batches are a function of (seed, batch size, block length, step): resuming with another shape
+            // would silently train on a different data order than the run being resumed
+            for (var check : List.of(Map.entry("batch_size", config.batchSize()),
+                    Map.entry("tokens_per_row", config.tokensPerRow()))) {
+                if (state.has(check.getKey()) && state.get(check.getKey()).asInt() != check.getValue()) {
+                    throw new EmendException("checkpoint %s was made with %s %d, not %d; use the same value or delete it"
+                            .formatted(dir, check.getKey().replace('_', ' '), state.get(check.getKey()).asInt(),
+                                    check.getValue()));
+                }
             }
             try (NDManager m = NDManager.newBaseManager()) {
                 SafeTensors.Header h = SafeTensors.readHeader(dir.resolve("model.safetensors"));

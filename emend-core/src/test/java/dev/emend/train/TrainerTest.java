@@ -144,7 +144,7 @@ class TrainerTest {
     }
 
     @Test
-    void checkpointFromAnotherSeedIsRefused() throws IOException {
+    void checkpointFromAnotherSeedOrBatchShapeIsRefused() throws IOException {
         Path dir = freshModel(13);
         List<int[]> data = corpus(4, 5);
         Path ckpt = tmp.resolve("ckpt");
@@ -156,6 +156,20 @@ class TrainerTest {
                 Trainer t = new Trainer(model, data, new TrainConfig(4, 2, 16, 1e-3, 1e-4, 0, 0, 1, 0.95, 2, 0, 1))) {
             assertThatThrownBy(() -> t.train(ckpt, null, s -> {})).hasMessageContaining("seed 1, not 2")
                     .hasMessageContaining("use the same seed or delete it");
+        }
+        try (LanguageModel model = ModelLoader.load(dir);
+                Trainer t = new Trainer(model, data, new TrainConfig(4, 3, 16, 1e-3, 1e-4, 0, 0, 1, 0.95, 1, 0, 1))) {
+            assertThatThrownBy(() -> t.train(ckpt, null, s -> {})).hasMessageContaining("batch size 2, not 3")
+                    .hasMessageContaining("use the same value or delete it");
+        }
+        try (LanguageModel model = ModelLoader.load(dir);
+                Trainer t = new Trainer(model, data, new TrainConfig(4, 2, 12, 1e-3, 1e-4, 0, 0, 1, 0.95, 1, 0, 1))) {
+            assertThatThrownBy(() -> t.train(ckpt, null, s -> {})).hasMessageContaining("tokens per row 16, not 12");
+        }
+        try (LanguageModel model = ModelLoader.load(dir);
+                Trainer t = new Trainer(model, data, new TrainConfig(4, 2, 16, 1e-3, 1e-4, 0, 0, 1, 0.95, 1, 0, 0))) {
+            t.train(ckpt, null, s -> {});
+            assertThat(t.step()).as("same shape and seed: resumes from step 2 to 4").isEqualTo(4);
         }
     }
 
