@@ -9,11 +9,21 @@ package dev.emend.train;
  * @param total total steps
  */
 public record LrSchedule(double peak, double floor, int warmup, int total) {
-    /** Validates. */
+    /** Validates; each message names the value given and the range it must be in. */
     public LrSchedule {
-        if (!(peak > 0) || floor < 0 || floor > peak || warmup < 0 || total < 1) {
-            throw new IllegalArgumentException("bad schedule: peak %g floor %g warmup %d total %d"
-                    .formatted(peak, floor, warmup, total));
+        if (!(peak > 0) || !Double.isFinite(peak)) {
+            throw new IllegalArgumentException("peak learning rate must be a positive number, got " + peak);
+        }
+        if (!(floor >= 0) || floor > peak) {
+            throw new IllegalArgumentException("final learning rate must be between 0 and the peak " + peak
+                    + ", got " + floor);
+        }
+        if (total < 1) {
+            throw new IllegalArgumentException("total steps must be ≥ 1, got " + total);
+        }
+        if (warmup < 0 || warmup > total) {
+            throw new IllegalArgumentException("warm-up must be between 0 and the " + total + " total steps, got "
+                    + warmup);
         }
     }
 

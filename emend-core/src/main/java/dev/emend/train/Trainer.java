@@ -208,14 +208,11 @@ public final class Trainer implements AutoCloseable {
     /** Clips the global gradient norm, takes an AdamW step, zeroes gradients. Returns the norm before clipping. */
     private double update(float lr) {
         Map<String, NDArray> grads = new LinkedHashMap<>();
-        double sq = 0;
         for (String name : weights.names()) {
-            NDArray g = weights.get(name).getGradient();
-            grads.put(name, g);
-            sq += g.square().sum().getFloat();
+            grads.put(name, weights.get(name).getGradient());
         }
-        double norm = Math.sqrt(sq);
-        float scale = norm > config.clipNorm() ? (float) (config.clipNorm() / (norm + 1e-6)) : 1f;
+        double norm = GradClip.globalNorm(grads.values());
+        float scale = (float) GradClip.coefficient(norm, config.clipNorm());
         adam.beginStep();
         for (Map.Entry<String, NDArray> e : grads.entrySet()) {
             NDArray p = weights.get(e.getKey());
@@ -252,6 +249,8 @@ public final class Trainer implements AutoCloseable {
             state.put("adam_step", adam.step());
             state.put("seed", config.seed());
             state.put("steps", config.steps());
+            state.put("batch_size", config.batchSize());
+            state.put("tokens_per_row", config.tokensPerRow());
             Files.writeString(tmp.resolve("state.json"), state.toPrettyString());
             deleteTree(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
@@ -266,6 +265,16 @@ public final class Trainer implements AutoCloseable {
             if (state.get("seed").asLong() != config.seed()) {
                 throw new EmendException("checkpoint %s was made with seed %d, not %d; use the same seed or delete it"
                         .formatted(dir, state.get("seed").asLong(), config.seed()));
+            }
+            // the batches are a function of (seed, batch size, block length, step): resuming with another shape
+            // would silently train on a different data order than the run being resumed
+            for (var check : List.of(Map.entry("batch_size", config.batchSize()),
+                    Map.entry("tokens_per_row", config.tokensPerRow()))) {
+                if (state.has(check.getKey()) && state.get(check.getKey()).asInt() != check.getValue()) {
+                    throw new EmendException("checkpoint %s was made with %s %d, not %d; use the same value or delete it"
+                            .formatted(dir, check.getKey().replace('_', ' '), state.get(check.getKey()).asInt(),
+                                    check.getValue()));
+                }
             }
             try (NDManager m = NDManager.newBaseManager()) {
                 SafeTensors.Header h = SafeTensors.readHeader(dir.resolve("model.safetensors"));
