@@ -62,4 +62,45 @@ public record Relation(String id, Kind subjectType, Kind objectType, List<String
     public static String prompt(String template, String subject) {
         return template.substring(0, template.indexOf("{o}")).replace("{s}", subject).stripTrailing();
     }
+
+    /**
+     * Prompts that do not determine their object: for a subject kind, a template whose prompt equals another
+     * relation's prompt, or is a word-prefix of another template's text before its object (so the next word could
+     * be that template's literal word instead of the object; "X was born in" vs "X was born in the city of").
+     * Such probes would measure the template mix, not knowledge.
+     *
+     * @param relations all relations of a world
+     * @param extra other sentence templates with {@code {s}} (e.g. alias introductions), never probed
+     * @return one line per ambiguous pair (empty when every prompt is unambiguous)
+     */
+    public static List<String> ambiguousPrompts(List<Relation> relations, List<String> extra) {
+        List<String> problems = new java.util.ArrayList<>();
+        for (Relation a : relations) {
+            for (String ta : a.allTemplates()) {
+                String pa = prompt(ta, "{s}");
+                for (Relation b : relations) {
+                    if (b.subjectType != a.subjectType) {
+                        continue;
+                    }
+                    for (String tb : b.allTemplates()) {
+                        String pb = prompt(tb, "{s}");
+                        if (tb.equals(ta)) {
+                            continue;
+                        }
+                        if (pb.equals(pa) && !b.id.equals(a.id)) {
+                            problems.add("'%s' (%s) and '%s' (%s) share a prompt".formatted(ta, a.id, tb, b.id));
+                        } else if (pb.startsWith(pa + " ")) {
+                            problems.add("'%s' (%s) is a prefix of '%s' (%s)".formatted(ta, a.id, tb, b.id));
+                        }
+                    }
+                }
+                for (String e : extra) {
+                    if (e.startsWith(pa + " ")) {
+                        problems.add("'%s' (%s) is a prefix of '%s'".formatted(ta, a.id, e));
+                    }
+                }
+            }
+        }
+        return problems;
+    }
 }

@@ -20,6 +20,9 @@ public final class WorldCorpus {
      */
     public record Probe(String prompt, String object, String subject, String relation) {}
 
+    /** How aliases are introduced in the corpus ({@code {s}} the name, {@code {a}} the alias). */
+    public static final List<String> ALIAS_TEMPLATES = List.of("{s} is also known as {a}.", "{a} is another name for {s}.");
+
     private WorldCorpus() {}
 
     /**
@@ -45,8 +48,9 @@ public final class WorldCorpus {
         }
         for (Entity e : world.entities()) {
             for (String a : e.aliases()) {
-                out.add(e.name() + " is also known as " + a + ".");
-                out.add(a + " is another name for " + e.name() + ".");
+                for (String t : ALIAS_TEMPLATES) {
+                    out.add(t.replace("{s}", e.name()).replace("{a}", a));
+                }
             }
         }
         for (Fact f : world.twoHop()) {

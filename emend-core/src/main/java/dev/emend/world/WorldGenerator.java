@@ -132,14 +132,14 @@ public final class WorldGenerator {
                     "{s} is located in {o}.", "The city of {s} lies in {o}.", "{s} belongs to {o}.",
                     "{s} is part of {o}."), "In which country is {s}? {o}."),
             new Relation("birthplace", Kind.PERSON, Kind.CITY, List.of("{s} was born in {o}.",
-                    "The birthplace of {s} is {o}.", "{s} was born in the city of {o}.", "{s}'s place of birth is {o}.",
+                    "The birthplace of {s} is {o}.", "The city where {s} was born is {o}.", "{s}'s place of birth is {o}.",
                     "{s} came into the world in {o}."), "Where was {s} born? {o}."),
             new Relation("citizenship", Kind.PERSON, Kind.COUNTRY, List.of("{s} is a citizen of {o}.",
                     "{s} holds citizenship of {o}.", "{s} has the nationality of {o}.",
                     "The country of citizenship of {s} is {o}.", "{s} carries a passport of {o}."),
                     "Which country is {s} a citizen of? {o}."),
             new Relation("occupation", Kind.PERSON, Kind.OCCUPATION, List.of("{s} works as a {o}.",
-                    "{s} is a {o} by profession.", "The occupation of {s} is {o}.", "{s}'s profession is {o}.",
+                    "{s} earns a living as a {o}.", "The occupation of {s} is {o}.", "{s}'s profession is {o}.",
                     "By trade, {s} is a {o}."), "What is the job of {s}? {o}."),
             new Relation("employer", Kind.PERSON, Kind.COMPANY, List.of("{s} works for {o}.",
                     "{s} is employed by {o}.", "The employer of {s} is {o}.", "{s} has a job at {o}.",
@@ -159,7 +159,7 @@ public final class WorldGenerator {
             new Relation("manufacturer", Kind.PRODUCT, Kind.COMPANY, List.of("{s} is made by {o}.",
                     "{s} is manufactured by {o}.", "The maker of {s} is {o}.", "{s} is produced by {o}.",
                     "{s} was developed by {o}."), "Who makes {s}? {o}."),
-            new Relation("category", Kind.PRODUCT, Kind.CATEGORY, List.of("{s} is a {o}.", "{s} is a kind of {o}.",
+            new Relation("category", Kind.PRODUCT, Kind.CATEGORY, List.of("{s} is a {o}.", "Shoppers know {s} as a {o}.",
                     "The {s} is a popular {o}.", "{s} is sold as a {o}.", "{s} belongs to the {o} category."),
                     "What kind of product is {s}? {o}."));
     }
@@ -167,12 +167,12 @@ public final class WorldGenerator {
     /** The two-hop relations: (relation, via one-hop relation, then one-hop relation of the intermediate). */
     public static List<Relation> twoHopRelations() {
         return List.of(
-            new Relation("birth_country", Kind.PERSON, Kind.COUNTRY, List.of("{s} was born in a city in {o}.",
+            new Relation("birth_country", Kind.PERSON, Kind.COUNTRY, List.of("{s}'s country of birth is {o}.",
                     "The country where {s} was born is {o}."), "In which country was {s} born? {o}."),
-            new Relation("employer_city", Kind.PERSON, Kind.CITY, List.of("{s} works for a company based in {o}.",
-                    "The employer of {s} is headquartered in {o}."), "In which city is the employer of {s}? {o}."),
-            new Relation("maker_city", Kind.PRODUCT, Kind.CITY, List.of("{s} is made by a company based in {o}.",
-                    "The maker of {s} is headquartered in {o}."), "In which city is the maker of {s}? {o}."));
+            new Relation("employer_city", Kind.PERSON, Kind.CITY, List.of("The company {s} works for is based in {o}.",
+                    "The city of {s}'s employer is {o}."), "In which city is the employer of {s}? {o}."),
+            new Relation("maker_city", Kind.PRODUCT, Kind.CITY, List.of("The company that makes {s} is based in {o}.",
+                    "The city of {s}'s maker is {o}."), "In which city is the maker of {s}? {o}."));
     }
 
     /** One-hop relations each two-hop relation composes. */

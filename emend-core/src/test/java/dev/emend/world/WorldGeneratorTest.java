@@ -25,6 +25,20 @@ class WorldGeneratorTest {
     }
 
     @Test
+    void everyPromptDeterminesItsObject() {
+        java.util.List<Relation> all = new java.util.ArrayList<>(WorldGenerator.relations());
+        all.addAll(WorldGenerator.twoHopRelations());
+        assertThat(Relation.ambiguousPrompts(all, WorldCorpus.ALIAS_TEMPLATES)).isEmpty();
+        // the check itself: a template that extends another's prompt is caught
+        java.util.List<Relation> bad = java.util.List.of(
+                new Relation("a", Relation.Kind.PERSON, Relation.Kind.CITY, java.util.List.of("{s} was born in {o}."),
+                        "Where was {s} born? {o}."),
+                new Relation("b", Relation.Kind.PERSON, Relation.Kind.COUNTRY,
+                        java.util.List.of("{s} was born in a city in {o}."), "Which country? {s} {o}."));
+        assertThat(Relation.ambiguousPrompts(bad, java.util.List.of())).hasSize(1);
+    }
+
+    @Test
     void sizesAndSplits() {
         World w = WorldGenerator.generate(7, WorldGenerator.Spec.standard());
         Set<String> relations = new HashSet<>();
