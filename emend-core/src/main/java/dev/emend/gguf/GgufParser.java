@@ -88,11 +88,6 @@ final class GgufParser {
                     + "%d bytes follow; the file is corrupt or truncated. Re-download it.", file,
                     Long.toUnsignedString(kvCount), MIN_KV_BYTES, remaining);
         }
-        if (Long.compareUnsigned(tensorCount, (remaining - kvCount * MIN_KV_BYTES) / MIN_TENSOR_INFO_BYTES) > 0) {
-            throw fail("%s: the header (byte 8) declares %s tensors, but each tensor info takes at least %d bytes and only "
-                    + "%d bytes follow the counts; the file is corrupt or truncated. Re-download it.", file,
-                    Long.toUnsignedString(tensorCount), MIN_TENSOR_INFO_BYTES, remaining);
-        }
         Map<String, GgufMetadata.Entry> entries = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             int at = pos;
@@ -113,6 +108,12 @@ final class GgufParser {
         }
         GgufMetadata metadata = new GgufMetadata(file, entries);
         long alignment = alignment(metadata);
+
+        if (Long.compareUnsigned(tensorCount, (limit - pos) / MIN_TENSOR_INFO_BYTES) > 0) {
+            throw fail("%s: the header (byte 8) declares %s tensors, but each tensor info takes at least %d bytes and only "
+                    + "%d bytes follow the metadata (byte %d); the file is corrupt or truncated. Re-download it.", file,
+                    Long.toUnsignedString(tensorCount), MIN_TENSOR_INFO_BYTES, limit - pos, pos);
+        }
 
         List<GgufTensorInfo> tensors = new ArrayList<>((int) tensorCount);
         Set<String> names = new HashSet<>();
