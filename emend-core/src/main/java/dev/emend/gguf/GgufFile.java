@@ -1,5 +1,6 @@
 package dev.emend.gguf;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -224,9 +225,11 @@ public final class GgufFile {
 
     /**
      * Dequantises a tensor into a new FLOAT32 array of shape {@code t.shape()} (row-major: ggml's {@code ne}
-     * reversed). The array is torch-owned memory (not the file mapping), so it may be written.
+     * reversed). On CPU the values are written straight into torch-owned memory (not the file mapping, so the array
+     * may be written); on another device they go through a Java {@code float[]} and are copied there (not yet run on
+     * a GPU).
      *
-     * @param manager a CPU manager; it owns the result
+     * @param manager the manager that owns the result
      * @param t a tensor of this file, of a type with {@link GgmlType#isDequantizable()}
      * @return the array, named after the tensor; shape {@code t.shape()}
      * @throws GgufException if the type is not supported, the tensor has 2^31 elements or more, or the file cannot
@@ -239,6 +242,11 @@ public final class GgufFile {
     NDArray load(NDManager manager, GgufTensorInfo t, long mapLimit) {
         requireDequantizable(t);
         checkedNumel(t);
+        if (!manager.getDevice().equals(Device.cpu())) {
+            NDArray out = manager.create(dequantize(t), t.djlShape());
+            out.setName(t.name());
+            return out;
+        }
         NDArray out = manager.create(t.djlShape(), DataType.FLOAT32);
         try {
             if (t.numel() > 0) {

@@ -32,9 +32,10 @@ import net.jqwik.api.ShrinkingMode;
 import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
-import net.jqwik.api.statistics.Statistics;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import net.jqwik.api.statistics.Statistics;
 
 /**
  * Throws generated and damaged GGUF files at the reader. Valid files (every metadata type, nested arrays, every ggml
@@ -85,9 +86,9 @@ class GgufFuzzTest {
 
     private static Arbitrary<String> text() {
         Arbitrary<Integer> codePoint = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(6, Arbitraries.integers().between(0x20, 0x7E)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, 0xD7FF)),
-                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0xE000, 0x10FFFF)));
+                Tuple.of(6, Arbitraries.integers().between(0x20, 0x7E)),
+                Tuple.of(1, Arbitraries.integers().between(0, 0xD7FF)),
+                Tuple.of(1, Arbitraries.integers().between(0xE000, 0x10FFFF)));
         return codePoint.list().ofMaxSize(10)
                 .map(cps -> new String(cps.stream().mapToInt(Integer::intValue).toArray(), 0, cps.size()));
     }

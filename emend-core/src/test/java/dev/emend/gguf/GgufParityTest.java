@@ -14,12 +14,11 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * Golden parity with gguf-py 0.19 ({@code tools/reference/make_gguf_fixtures.py}): the header, every metadata value
@@ -47,8 +46,7 @@ class GgufParityTest {
         List<String> keys = new ArrayList<>();
         md.fieldNames().forEachRemaining(keys::add);
         assertThat(f.metadata().keys()).containsExactlyElementsOf(keys);
-        for (Iterator<Map.Entry<String, JsonNode>> it = md.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : md.properties()) {
             GgufValueType type = GgufValueType.valueOf(e.getValue().get("type").asText());
             assertThat(f.metadata().type(e.getKey())).as(e.getKey()).isEqualTo(type);
             assertValue(e.getKey(), type, f.metadata().get(e.getKey()), e.getValue());
