@@ -27,6 +27,15 @@ class ArchitectureRulesTest {
     }
 
     @Test
+    void ggufSeesOnlyTensorAndTheExceptions() {
+        noClasses().that().resideInAPackage("dev.emend.gguf..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.model..", "dev.emend.tokenizer..",
+                        "dev.emend.edit..", "dev.emend.eval..", "dev.emend.stats..", "dev.emend.data..",
+                        "dev.emend.train..", "dev.emend.world..")
+                .check(core);
+    }
+
+    @Test
     void tokenizerSeesOnlyTensor() {
         noClasses().that().resideInAPackage("dev.emend.tokenizer..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.emend.model..", "dev.emend.edit..",
