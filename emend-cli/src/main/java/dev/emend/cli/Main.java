@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "emend", mixinStandardHelpOptions = true, version = "emend 0.1.0",
         description = "Knowledge editing for large language models on the JVM.",
         subcommands = {InfoCommand.class, GenerateCommand.class, TrainWorldCommand.class, EvalWorldCommand.class,
-            CommandLine.HelpCommand.class})
+            BenchRuntimeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {}
 
