@@ -111,6 +111,9 @@ public final class ModelCard {
                     training.get("clip").asText(), training.get("seconds").asDouble() / 60,
                     training.get("machine").asText(), training.get("tokens_per_second").asDouble(),
                     training.get("final_loss").asDouble()));
+            if (training.has("note")) {
+                md.append(training.get("note").asText()).append("\n\n");
+            }
             md.append("Reproduce: `").append(training.get("command").asText()).append("`\n\n");
         }
         md.append("## Measured accuracy\n\nGreedy first-token accuracy (the object's first token is the argmax after ")
@@ -121,7 +124,8 @@ public final class ModelCard {
                 .append(" |\n"));
         if (!samples.isEmpty()) {
             md.append("\n## Generic text (greedy)\n\n");
-            samples.forEach((p, t) -> md.append("- *").append(p).append("*").append(t).append('\n'));
+            samples.forEach((p, t) -> md.append("- *").append(p).append("*")
+                    .append(t.isEmpty() || Character.isWhitespace(t.charAt(0)) ? "" : " ").append(t).append('\n'));
         }
         md.append("\n## Files\n\n");
         md.append("`config.json`, `model.safetensors`, `tokenizer.json`, `tokenizer_config.json`, `generation_config.json`: ")
