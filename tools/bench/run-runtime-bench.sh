@@ -116,8 +116,12 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 echo "run-runtime-bench: load" >&2
-run_emend --model "$load_model" --mode load --warmup 1 --iters "$load_iters"
-run_torch --model "$load_model" --mode load --warmup 1 --iters "$load_iters"
+# memory of the model itself: a 1 x 8 forward touches every weight page with activations of a few MB (the
+# benchmark batch's logits alone, 8 x 64 x 50257 floats, are 98 MiB more, in either implementation)
+"$py" tools/bench/torch_runtime.py --batch 1 --tokens 8 --threads "$threads" --attn "$attn" \
+    --model "$load_model" --mode load --warmup 1 --iters "$load_iters" | tee -a "$out" >&2
+./emend bench-runtime --batch 1 --tokens 8 --threads "$threads" \
+    --model "$load_model" --mode load --warmup 1 --iters "$load_iters" | tee -a "$out" >&2
 echo "run-runtime-bench: done in $(( $(date +%s) - start )) s; results in $out" >&2
 
 "$py" tools/bench/runtime_table.py "$out" | tee "${out%.jsonl}.md"

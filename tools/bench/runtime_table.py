@@ -88,7 +88,7 @@ def main(argv):
             r["layers"], r["d_model"], fmt(r["params"]), fmt(r["file_mib"]), fmt(r["file_mib"] * 1.048576)))
         lines.append("")
         lines.append("| load | load ms | tokenizer alone ms | first load ms | checkpoint MiB | RSS before MiB "
-                     "| RSS after load MiB | RSS after forward MiB | of which anonymous / file MiB | peak RSS MiB "
+                     "| RSS after load MiB | RSS after a 1×8 forward MiB | of which anonymous / file MiB | peak RSS MiB "
                      "| RSS − checkpoint MiB | JVM heap used MiB |")
         lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for impl, name in (("emend", "Emend"), ("pytorch", "PyTorch")):
@@ -103,7 +103,7 @@ def main(argv):
         if e:
             lines.append("")
             over = e.get("rss_minus_file_mib")
-            lines.append("Emend resident memory after a forward pass: checkpoint + %s MiB (target ≤ + %d MiB): %s. "
+            lines.append("Emend resident memory after a 1×8 forward pass (every weight page touched): checkpoint + %s MiB (target ≤ + %d MiB): %s. "
                          "No copy of the weights (JVM heap in use %s MiB < checkpoint / 4 and anonymous memory %s MiB "
                          "< checkpoint %s MiB; a copy would add the checkpoint's size to one of them): %s." % (
                              fmt(over), RSS_SLACK_MIB, verdict(over is not None and over <= RSS_SLACK_MIB),
