@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -244,8 +245,10 @@ public final class GgufWriter {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, file.getFileName().toString(), ".part");
-            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            // a plain new file (the umask's permissions, unlike createTempFile's owner-only ones)
+            tmp = dir.resolve(".%s.%d.part".formatted(file.getFileName(), System.nanoTime()));
+            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE), 1 << 20)) {
                 header.writeTo(os);
                 pad(os, header.size(), alignment);
                 int i = 0;
