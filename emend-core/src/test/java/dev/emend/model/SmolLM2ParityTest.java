@@ -14,7 +14,11 @@ import dev.emend.tokenizer.GgufTokenizers;
 import dev.emend.tokenizer.HfTokenizer;
 import dev.emend.tokenizer.TokenBatch;
 import dev.emend.tokenizer.Tokenizer;
+import ai.djl.ndarray.NDArray;
+import dev.emend.gguf.GgmlType;
 import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -228,5 +232,53 @@ class SmolLM2ParityTest {
         assertThat(model.tokenizer().specials().bosToken()).isEqualTo(parity.get("bos_token").asText());
         assertThat(model.tokenizer().specials().eosToken()).isEqualTo(parity.get("eos_token").asText());
         assertThat(model.tokenizer().specials().isEos(2)).isTrue();
+    }
+
+    /** An edited model written as Q8_0 GGUF reads back with the edit (rounded) and llama.cpp's metadata intact. */
+    @Test
+    void anEditedModelSavesAsGgufAndLoadsBack(@TempDir Path tmp) {
+        String name = "model.layers.3.mlp.down_proj.weight";
+        WeightStore w = model.weights();
+        NDArray original = w.get(name);
+        float[] v = original.toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+            v[i] *= 1.01f;
+        }
+        NDArray edited = model.manager().create(v, original.getShape());
+        NDArray previous = w.replace(name, edited);
+        Path out = tmp.resolve("smol.q8_0.gguf");
+        try {
+            GgufModels.save(model, out, GgmlType.Q8_0);
+        } finally {
+            w.replace(name, previous);
+            w.release(edited);
+        }
+        try (LanguageModel back = ModelLoader.load(out)) {
+            assertSame(name, GgufModelsTest.roundTrip(GgmlType.Q8_0, v), back.weights().get(name).toFloatArray());
+            String q = "model.layers.0.self_attn.q_proj.weight"; // permuted on write, unpermuted on read
+            assertSame(q, GgufModelsTest.roundTrip(GgmlType.Q8_0, w.get(q).toFloatArray()),
+                    back.weights().get(q).toFloatArray());
+            assertThat(back.config()).isEqualTo(model.config());
+            assertThat(back.tokenizer().chatTemplate().source()).isEqualTo(model.tokenizer().chatTemplate().source());
+            GenerationResult r = new Generator(back).generate("The capital of France is", GenerationConfig.greedy(2));
+            assertThat(r.text()).startsWith(" Paris");
+        }
+        GgufFile f = GgufFile.read(out);
+        GgufFile src = GgufFile.read(SmolLM2.gguf());
+        assertThat(f.metadata().getString("general.name")).isEqualTo(src.metadata().getString("general.name"));
+        assertThat(f.metadata().getString("tokenizer.ggml.pre")).isEqualTo("smollm");
+        assertThat(f.tensors()).hasSize(src.tensors().size());
+        assertThat(f.find("output.weight")).isNull(); // still tied
+    }
+
+    /** Bit equality of large arrays, reporting the first difference (AssertJ's diff is quadratic). */
+    static void assertSame(String what, float[] expected, float[] actual) {
+        assertThat(actual.length).as(what).isEqualTo(expected.length);
+        for (int i = 0; i < expected.length; i++) {
+            if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(actual[i])) {
+                throw new AssertionError("%s differs first at %d: expected %s, got %s".formatted(what, i, expected[i],
+                        actual[i]));
+            }
+        }
     }
 }
