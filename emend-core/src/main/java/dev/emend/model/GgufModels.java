@@ -55,17 +55,20 @@ public final class GgufModels {
 
     /**
      * @param path a path
-     * @return true if it is a regular file that starts with the GGUF magic
+     * @return true if it is a regular file named {@code *.gguf} or starting with the GGUF magic (a damaged
+     *     {@code .gguf} file then gets the GGUF reader's precise error)
      */
     public static boolean isGguf(Path path) {
         if (!Files.isRegularFile(path)) {
             return false;
         }
+        if (path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf")) {
+            return true;
+        }
         try (InputStream in = Files.newInputStream(path)) {
-            byte[] magic = in.readNBytes(4);
-            return Arrays.equals(magic, new byte[] {'G', 'G', 'U', 'F'});
+            return Arrays.equals(in.readNBytes(4), new byte[] {'G', 'G', 'U', 'F'});
         } catch (IOException e) {
-            return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf");
+            return false;
         }
     }
 

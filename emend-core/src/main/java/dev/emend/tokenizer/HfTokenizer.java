@@ -67,9 +67,10 @@ public final class HfTokenizer implements Tokenizer {
             throw new ModelLoadException("%s is not readable (%s); restore it from the original model"
                     .formatted(file, e.getMessage()), e);
         }
+        Map<String, Integer> ids = vocab(json, file); // tokenizer.json's own defects are reported first
         JsonNode cfg = readOptional(dir.resolve("tokenizer_config.json"));
         JsonNode gen = readOptional(dir.resolve("generation_config.json"));
-        return of(json, cfg, gen, chatTemplateSource(dir, cfg), file);
+        return build(json, ids, cfg, gen, chatTemplateSource(dir, cfg), file);
     }
 
     /**
@@ -85,6 +86,10 @@ public final class HfTokenizer implements Tokenizer {
      */
     public static HfTokenizer of(byte[] tokenizerJson, JsonNode config, JsonNode generationConfig, String chatTemplate,
             Path source) {
+        return build(tokenizerJson, vocab(tokenizerJson, source), config, generationConfig, chatTemplate, source);
+    }
+
+    private static Map<String, Integer> vocab(byte[] tokenizerJson, Path source) {
         Map<String, Integer> ids = new HashMap<>();
         try {
             readVocab(tokenizerJson, ids, source);
@@ -92,6 +97,11 @@ public final class HfTokenizer implements Tokenizer {
             throw new ModelLoadException("%s is not readable JSON (%s); restore it from the original model"
                     .formatted(source, e.getMessage().lines().findFirst().orElse("")), e);
         }
+        return ids;
+    }
+
+    private static HfTokenizer build(byte[] tokenizerJson, Map<String, Integer> ids, JsonNode config,
+            JsonNode generationConfig, String chatTemplate, Path source) {
         int size = 0;
         for (int id : ids.values()) {
             size = Math.max(size, id + 1);

@@ -334,5 +334,8 @@ class GgufModelsTest {
         Path f = Files.writeString(tmp.resolve("model.bin"), "not a model");
         assertThatThrownBy(() -> ModelLoader.load(f)).isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("is a file but not a GGUF file");
+        Path g = Files.writeString(tmp.resolve("model.gguf"), "not a model");
+        assertThatThrownBy(() -> ModelLoader.load(g)).isInstanceOf(GgufException.class)
+                .hasMessageContaining("does not start with the GGUF magic");
     }
 }
