@@ -55,7 +55,8 @@ final class ConvertCommand implements Callable<Integer> {
                 ModelSaver.save(m, out, new ModelSaver.Options(hfType, false));
             }
             o.printf("wrote %s (%s, %s) in %.1f s%n", out, gguf ? "GGUF " + ggmlType : "HF folder",
-                    gguf ? m.config().modelType() : hfType == null ? "stored dtypes" : hfType,
+                    gguf ? m.config().modelType() : hfType != null ? hfType
+                            : Files.isRegularFile(m.source()) ? "F32" : "stored dtypes",
                     (System.nanoTime() - t0) / 1e9);
         }
         return 0;
