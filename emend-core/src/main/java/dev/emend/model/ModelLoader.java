@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  * Loads an HF checkpoint folder: {@code config.json} picks the family by {@code model_type}; weights come from
  * {@code model.safetensors} or the shards of {@code model.safetensors.index.json}, memory-mapped; the tokenizer from
  * {@code tokenizer.json}. Every expected tensor is checked for presence and shape, and all problems are reported in
- * one message. Pickled {@code .bin} weights are refused.
+ * one message. Pickled {@code .bin} weights are refused. A {@code .gguf} file is loaded by {@link GgufModels#load}
+ * (dequantised to the compute type; see its memory note).
  */
 public final class ModelLoader {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -70,7 +71,7 @@ public final class ModelLoader {
     /**
      * Loads a model in float32.
      *
-     * @param dir an HF model folder
+     * @param dir an HF model folder, or a GGUF file
      * @return the model; close it to free native memory
      */
     public static LanguageModel load(Path dir) {
@@ -80,17 +81,21 @@ public final class ModelLoader {
     /**
      * Loads a model.
      *
-     * @param dir an HF model folder
+     * @param dir an HF model folder, or a GGUF file
      * @param options compute type
      * @return the model; close it to free native memory
      * @throws ModelLoadException naming the file or tensors at fault and the remedy
      */
     public static LanguageModel load(Path dir, Options options) {
+        if (GgufModels.isGguf(dir)) {
+            return GgufModels.load(dir, options);
+        }
         if (!Files.isDirectory(dir)) {
             throw new ModelLoadException(Files.exists(dir)
-                    ? "%s is a file; pass the model folder (config.json, model.safetensors, tokenizer.json)".formatted(dir)
-                    : "%s does not exist; pass the model folder (config.json, model.safetensors, tokenizer.json)"
-                            .formatted(dir));
+                    ? ("%s is a file but not a GGUF file; pass the model folder (config.json, model.safetensors, "
+                            + "tokenizer.json) or a .gguf file").formatted(dir)
+                    : ("%s does not exist; pass the model folder (config.json, model.safetensors, tokenizer.json) or a "
+                            + ".gguf file").formatted(dir));
         }
         HfConfig config = HfConfig.read(dir.resolve("config.json"));
         String modelType = config.optString("model_type", null);

@@ -67,6 +67,9 @@ public final class ModelSaver {
     public static List<Path> save(LanguageModel model, Path out, Options options) {
         WeightStore w = model.weights();
         Path src = model.source();
+        if (Files.isRegularFile(src)) {
+            return saveFromGguf(model, out, options);
+        }
         try {
             Files.createDirectories(out);
             boolean sameFolder = Files.isSameFile(src, out);
@@ -106,6 +109,38 @@ public final class ModelSaver {
         }
     }
 
+    /**
+     * A model loaded from a GGUF file becomes one {@code model.safetensors} (every parameter, float32 unless another
+     * dtype is asked for) plus the config and tokenizer files the GGUF metadata describes.
+     */
+    private static List<Path> saveFromGguf(LanguageModel model, Path out, Options options) {
+        WeightStore w = model.weights();
+        StorageType as = options.dtype() != null ? options.dtype() : StorageType.F32;
+        try {
+            Files.createDirectories(out);
+            List<SafeTensors.Entry> entries = new ArrayList<>();
+            for (String name : w.names()) {
+                entries.add(new SafeTensors.Entry(name, w.get(name), as));
+            }
+            Path target = out.resolve("model.safetensors");
+            SafeTensors.write(target, entries, Map.of("format", "pt"));
+            GgufModels.writeHfFiles(model.source(), out, dtypeName(as));
+            return List.of(target);
+        } catch (IOException e) {
+            throw new EmendException("cannot save the model to %s: %s; check the folder is writable and has space"
+                    .formatted(out, e.getMessage()), e);
+        }
+    }
+
+    private static String dtypeName(StorageType dtype) {
+        return switch (dtype) {
+            case F32 -> "float32";
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+            default -> throw new IllegalStateException(dtype.name());
+        };
+    }
+
     /** Copies config, tokenizer, generation config, index and any other non-weight file. */
     private static void copySideFiles(Path src, Path out, Set<Path> weightFiles) throws IOException {
         try (Stream<Path> files = Files.list(src)) {
@@ -138,12 +173,7 @@ public final class ModelSaver {
             return;
         }
         ObjectNode root = (ObjectNode) JSON.readTree(config.toFile());
-        String name = switch (dtype) {
-            case F32 -> "float32";
-            case F16 -> "float16";
-            case BF16 -> "bfloat16";
-            default -> throw new IllegalStateException();
-        };
+        String name = dtypeName(dtype);
         if (root.has("torch_dtype")) {
             root.put("torch_dtype", name);
         }

@@ -61,22 +61,55 @@ public final class HfTokenizer implements Tokenizer {
                     .formatted(dir));
         }
         byte[] json;
-        Map<String, Integer> ids = new HashMap<>();
         try {
             json = Files.readAllBytes(file);
-            readVocab(json, ids, file);
+        } catch (IOException e) {
+            throw new ModelLoadException("%s is not readable (%s); restore it from the original model"
+                    .formatted(file, e.getMessage()), e);
+        }
+        Map<String, Integer> ids = vocab(json, file); // tokenizer.json's own defects are reported first
+        JsonNode cfg = readOptional(dir.resolve("tokenizer_config.json"));
+        JsonNode gen = readOptional(dir.resolve("generation_config.json"));
+        return build(json, ids, cfg, gen, chatTemplateSource(dir, cfg), file);
+    }
+
+    /**
+     * Builds a tokenizer from the contents of an HF tokenizer's files (e.g. converted from a GGUF file's metadata).
+     *
+     * @param tokenizerJson the bytes of a {@code tokenizer.json}
+     * @param config the parsed {@code tokenizer_config.json}, or null
+     * @param generationConfig the parsed {@code generation_config.json}, or null
+     * @param chatTemplate the chat template's Jinja source, or null
+     * @param source the file or folder the contents come from, for messages
+     * @return the tokenizer
+     * @throws ModelLoadException if the JSON is malformed or the tokenizers library rejects it
+     */
+    public static HfTokenizer of(byte[] tokenizerJson, JsonNode config, JsonNode generationConfig, String chatTemplate,
+            Path source) {
+        return build(tokenizerJson, vocab(tokenizerJson, source), config, generationConfig, chatTemplate, source);
+    }
+
+    private static Map<String, Integer> vocab(byte[] tokenizerJson, Path source) {
+        Map<String, Integer> ids = new HashMap<>();
+        try {
+            readVocab(tokenizerJson, ids, source);
         } catch (IOException e) {
             throw new ModelLoadException("%s is not readable JSON (%s); restore it from the original model"
-                    .formatted(file, e.getMessage().lines().findFirst().orElse("")), e);
+                    .formatted(source, e.getMessage().lines().findFirst().orElse("")), e);
         }
+        return ids;
+    }
+
+    private static HfTokenizer build(byte[] tokenizerJson, Map<String, Integer> ids, JsonNode config,
+            JsonNode generationConfig, String chatTemplate, Path source) {
         int size = 0;
         for (int id : ids.values()) {
             size = Math.max(size, id + 1);
         }
         Map<Integer, String> tokens = new HashMap<>();
         ids.forEach((t, i) -> tokens.put(i, t));
-        JsonNode cfg = readOptional(dir.resolve("tokenizer_config.json"));
-        JsonNode gen = readOptional(dir.resolve("generation_config.json"));
+        JsonNode cfg = config;
+        JsonNode gen = generationConfig;
         String bosToken = tokenText(cfg, "bos_token");
         String eosToken = tokenText(cfg, "eos_token");
         int bos = idOf(ids, bosToken, gen, "bos_token_id");
@@ -95,15 +128,14 @@ public final class HfTokenizer implements Tokenizer {
         }
         SpecialTokens specials = new SpecialTokens(bos, eos.stream().mapToInt(Integer::intValue).toArray(), pad, unk,
                 bosToken, eosToken);
-        String template = chatTemplateSource(dir, cfg);
-        ChatTemplate chat = template == null ? null : new ChatTemplate(template, bosToken, eosToken);
+        ChatTemplate chat = chatTemplate == null ? null : new ChatTemplate(chatTemplate, bosToken, eosToken);
         // Native resource last: nothing after it can throw, so a bad tokenizer_config.json cannot leak it.
         HuggingFaceTokenizer hf;
         try {
-            hf = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json),
-                    OPTIONS);
+            hf = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(tokenizerJson), OPTIONS);
         } catch (IOException | RuntimeException e) {
-            throw new ModelLoadException("%s could not be loaded by the tokenizers library: %s".formatted(file, e.getMessage()), e);
+            throw new ModelLoadException("%s could not be loaded by the tokenizers library: %s".formatted(source,
+                    e.getMessage()), e);
         }
         return new HfTokenizer(hf, tokens, size, ids, specials, chat);
     }
@@ -195,7 +227,7 @@ public final class HfTokenizer implements Tokenizer {
         return new ModelLoadException("%s: %s; restore tokenizer.json from the original model".formatted(file, what));
     }
 
-    private static JsonNode readOptional(Path file) {
+    static JsonNode readOptional(Path file) {
         if (!Files.isRegularFile(file)) {
             return null;
         }
@@ -224,7 +256,7 @@ public final class HfTokenizer implements Tokenizer {
         return token == null ? -1 : ids.getOrDefault(token, -1);
     }
 
-    private static String chatTemplateSource(Path dir, JsonNode cfg) {
+    static String chatTemplateSource(Path dir, JsonNode cfg) {
         Path jinja = dir.resolve("chat_template.jinja");
         if (Files.isRegularFile(jinja)) {
             try {
