@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code emend} command: parses arguments, calls the core library, prints results. No numerics here. */
 @Command(name = "emend", mixinStandardHelpOptions = true, version = "emend 0.1.0",
         description = "Knowledge editing for large language models on the JVM.",
-        subcommands = {InfoCommand.class, GenerateCommand.class, TrainWorldCommand.class, EvalWorldCommand.class, DemoCommand.class,
+        subcommands = {InfoCommand.class, GenerateCommand.class, EditCommand.class, TrainWorldCommand.class, EvalWorldCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {}
