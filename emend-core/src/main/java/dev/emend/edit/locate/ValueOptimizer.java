@@ -40,6 +40,8 @@ import java.util.Map;
  * and takes no step); after each step δ is projected onto the ball of radius {@code clamp · ‖v_init‖}. The result is
  * {@code v* = v_init + δ}, where {@code v_init} is the clean value at the fact token of the first (bare) prompt.
  *
+ * <p>The model must compute in float32: DJL cannot differentiate the casts of a float16 forward pass.
+ *
  * <p>δ lives in Java between steps; each step creates it as a fresh leaf, so nothing persists across the step's
  * scope. The weight-decay term and its gradient ({@code wd·δ/(‖δ‖‖v_init‖²)}, 0 at δ=0, as torch's norm backward)
  * are computed here in double precision; autograd differentiates NLL + KL only.
@@ -178,6 +180,7 @@ public final class ValueOptimizer {
         float[] klInit = null;                       // log P_0 at the KL prompts' fact token [m*V]
         double vInitNormSq = 0;
         List<OptimizationStep> trace = new ArrayList<>();
+        requireDifferentiable(model);
         Engine engine = Engine.getInstance();
         boolean grad = JniUtils.isGradMode();
         try {
@@ -278,6 +281,21 @@ public final class ValueOptimizer {
             vStar[i] = vInit[i] + df[i];
         }
         return new Result(vInit, df, vStar, List.copyOf(trace));
+    }
+
+    /**
+     * Checks that gradients can flow through the model's forward pass: it must compute in float32, since the fp16
+     * pass casts attention scores and logits to float32 with {@code toType}, which DJL does not differentiate
+     * (djl-notes §1), so no gradient would reach δ.
+     *
+     * @param model the model
+     * @throws EditException if it computes in another type, with the remedy
+     */
+    public static void requireDifferentiable(LanguageModel model) {
+        if (model.weights().computeType() != DataType.FLOAT32) {
+            throw new EditException(("gradient-based edits need a float32 model, but this one computes in %s; load it "
+                    + "in float32 (--dtype fp32) to edit, then save in any dtype").formatted(model.weights().computeType()));
+        }
     }
 
     /** torch.optim.Adam (β1 0.9, β2 0.999, ε 1e-8, no weight decay, no amsgrad), one step. */

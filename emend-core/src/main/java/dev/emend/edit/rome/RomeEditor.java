@@ -150,6 +150,7 @@ public final class RomeEditor implements Editor {
      * @throws EditException if the subject is not found, the statistics are singular or the optimisation diverges
      */
     public Computation compute(EditRequest request) {
+        ValueOptimizer.requireDifferentiable(model);
         EditListener listener = context.listener();
         int[] target = TargetTokens.encode(model.tokenizer(), request.targetNew());
         List<String> prompts = contextTemplates().around(request.template());

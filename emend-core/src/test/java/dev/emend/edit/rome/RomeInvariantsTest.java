@@ -191,4 +191,30 @@ class RomeInvariantsTest {
         assertThatThrownBy(() -> EditRequest.of("The Eiffel Tower is in", "Louvre", "Paris"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not occur in prompt");
     }
+
+    @Test
+    void editsLeaveNoArraysBehind() {
+        RomeEditor editor = editor("rome.yaml");
+        editor.apply(REQUEST).patch().revert(); // first edit: statistics and templates
+        ai.djl.ndarray.BaseNDManager act = (ai.djl.ndarray.BaseNDManager) model.manager();
+        int before = act.getManagedArrays().size();
+        for (int i = 0; i < 3; i++) {
+            EditResult r = editor.apply(REQUEST);
+            r.patch().revert();
+        }
+        assertThat(act.getManagedArrays()).hasSize(before);
+    }
+
+    @Test
+    void fp16ModelsAreRefusedWithTheRemedy() {
+        try (LanguageModel half = ModelLoader.load(Fixtures.tiny("gpt2"), ModelLoader.Options.ofDtype("fp16"))) {
+            RomeParams params = ParamsLoader.load(EditTesting.goldenRome().resolve("rome.yaml"), RomeParams.class);
+            RomeEditor editor = new RomeEditor(half, params, EditContext.builder().optContextTemplates(templates)
+                    .optCorpus("golden", corpus).optStatsDir(stats).build());
+            Map<String, byte[]> before = EditTesting.snapshot(half);
+            assertThatThrownBy(() -> editor.apply(REQUEST)).isInstanceOf(EditException.class)
+                    .hasMessageContaining("float32").hasMessageContaining("--dtype fp32");
+            assertThat(EditTesting.differing(before, EditTesting.snapshot(half))).isEmpty();
+        }
+    }
 }
