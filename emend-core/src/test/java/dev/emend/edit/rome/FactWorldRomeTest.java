@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * ROME and R-ROME with the bundled fact-world params on the first modification cases of the bundled benchmark, each
  * edit applied alone and reverted: teacher-forced reliability (EasyEdit {@code rewrite_acc}, token-level, and the
  * first target token) and, for the report, generalisation on the rephrase and locality (pre/post argmax agreement on
- * the locality probes). Every parameter is bit-identical afterwards.
+ * the locality probes: other subjects of the relation, and other relations of the edited subject, which a
+ * subject-keyed edit is expected to disturb). Every parameter is bit-identical afterwards.
  */
 class FactWorldRomeTest {
     static final int CASES = 20;
@@ -59,7 +60,7 @@ class FactWorldRomeTest {
         }
     }
 
-    record Scores(double rewrite, double first, double rephrase, double locality) {}
+    record Scores(double rewrite, double first, double rephrase, double neighborhood, double sameSubject) {}
 
     @ParameterizedTest
     @CsvSource({"ROME, 0.95", "R-ROME, 0.95"})
@@ -75,7 +76,7 @@ class FactWorldRomeTest {
         double firstSeconds = 0;
         for (int i = 0; i < CASES; i++) {
             EditRequest r = EditRequest.fromJson(cases.get(i));
-            List<int[]> localityBefore = locality(scorer, r);
+            Map<String, List<int[]>> localityBefore = locality(scorer, r);
             pre.add(scores(scorer, r, localityBefore));
             EditResult res = editor.apply(r);
             post.add(scores(scorer, r, localityBefore));
@@ -89,34 +90,45 @@ class FactWorldRomeTest {
         Scores a = mean(pre);
         Scores b = mean(post);
         System.out.printf("fact-world %s, %d cases: rewrite_acc %.3f -> %.3f, first-token %.3f -> %.3f, "
-                + "rephrase_acc %.3f -> %.3f, locality %.3f; first edit %.2f s (templates, statistics), then %.2f s per edit%n",
-                method, CASES, a.rewrite, b.rewrite, a.first, b.first, a.rephrase, b.rephrase, b.locality, firstSeconds,
+                + "rephrase_acc %.3f -> %.3f, locality: other subjects %.3f, same subject other relations %.3f; "
+                + "first edit %.2f s (templates, statistics), then %.2f s per edit%n",
+                method, CASES, a.rewrite, b.rewrite, a.first, b.first, a.rephrase, b.rephrase, b.neighborhood, b.sameSubject, firstSeconds,
                 seconds / (CASES - 1));
         assertThat(b.rewrite).as("%s rewrite_acc", method).isGreaterThanOrEqualTo(required);
         assertThat(b.first).as("%s first-token accuracy", method).isGreaterThanOrEqualTo(required);
         assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty();
     }
 
-    private static Scores scores(Scorer scorer, EditRequest r, List<int[]> localityBefore) {
+    private static Scores scores(Scorer scorer, EditRequest r, Map<String, List<int[]>> localityBefore) {
         Scorer.TargetScore s = score(scorer, r.filledPrompt(), r.targetNew());
         double rephrase = r.rephrasePrompts().isEmpty() ? Double.NaN : score(scorer, r.rephrasePrompts().get(0), r.targetNew()).tokenAccuracy();
-        List<int[]> now = locality(scorer, r);
+        Map<String, List<int[]>> now = locality(scorer, r);
+        return new Scores(s.tokenAccuracy(), s.argmax()[0] == s.targetIds()[0] ? 1 : 0, rephrase,
+                agreement(localityBefore.get("Neighborhood"), now.get("Neighborhood")),
+                agreement(localityBefore.get("Relation_Specificity"), now.get("Relation_Specificity")));
+    }
+
+    /** EasyEdit locality: the share of answer positions whose argmax is unchanged; NaN without probes. */
+    private static double agreement(List<int[]> before, List<int[]> after) {
+        if (before == null) {
+            return Double.NaN;
+        }
         int same = 0;
         int total = 0;
-        for (int p = 0; p < now.size(); p++) {
-            for (int j = 0; j < now.get(p).length; j++) {
-                same += now.get(p)[j] == localityBefore.get(p)[j] ? 1 : 0;
+        for (int p = 0; p < before.size(); p++) {
+            for (int j = 0; j < before.get(p).length; j++) {
+                same += before.get(p)[j] == after.get(p)[j] ? 1 : 0;
                 total++;
             }
         }
-        return new Scores(s.tokenAccuracy(), s.argmax()[0] == s.targetIds()[0] ? 1 : 0, rephrase,
-                total == 0 ? Double.NaN : (double) same / total);
+        return (double) same / total;
     }
 
-    /** The argmax tokens at the answer positions of every locality probe (EasyEdit §2.3). */
-    private static List<int[]> locality(Scorer scorer, EditRequest r) {
-        List<int[]> out = new ArrayList<>();
-        r.locality().values().forEach(probes -> probes.forEach(p -> out.add(score(scorer, p.prompt(), p.groundTruth()).argmax())));
+    /** The argmax tokens at the answer positions of every locality probe, by kind (EasyEdit §2.3). */
+    private static Map<String, List<int[]>> locality(Scorer scorer, EditRequest r) {
+        Map<String, List<int[]>> out = new java.util.LinkedHashMap<>();
+        r.locality().forEach((kind, probes) -> probes.forEach(p -> out.computeIfAbsent(kind, k -> new ArrayList<>())
+                .add(score(scorer, p.prompt(), p.groundTruth()).argmax())));
         return out;
     }
 
@@ -126,9 +138,11 @@ class FactWorldRomeTest {
     }
 
     private static Scores mean(List<Scores> s) {
-        return new Scores(s.stream().mapToDouble(Scores::rewrite).average().orElse(0),
-                s.stream().mapToDouble(Scores::first).average().orElse(0),
-                s.stream().mapToDouble(Scores::rephrase).filter(d -> !Double.isNaN(d)).average().orElse(Double.NaN),
-                s.stream().mapToDouble(Scores::locality).filter(d -> !Double.isNaN(d)).average().orElse(Double.NaN));
+        return new Scores(avg(s, Scores::rewrite), avg(s, Scores::first), avg(s, Scores::rephrase), avg(s, Scores::neighborhood),
+                avg(s, Scores::sameSubject));
+    }
+
+    private static double avg(List<Scores> s, java.util.function.ToDoubleFunction<Scores> f) {
+        return s.stream().mapToDouble(f).filter(d -> !Double.isNaN(d)).average().orElse(Double.NaN);
     }
 }
