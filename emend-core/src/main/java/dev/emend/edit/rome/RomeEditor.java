@@ -150,6 +150,15 @@ public final class RomeEditor implements Editor {
      * @throws EditException if the subject is not found, the statistics are singular or the optimisation diverges
      */
     public Computation compute(EditRequest request) {
+        try {
+            return computeUnchecked(request);
+        } catch (IllegalArgumentException e) {
+            // e.g. a prompt longer than the model's context: the request cannot be edited as given
+            throw new EditException("cannot compute the edit: %s. The model is unchanged".formatted(e.getMessage()), e);
+        }
+    }
+
+    private Computation computeUnchecked(EditRequest request) {
         ValueOptimizer.requireDifferentiable(model);
         EditListener listener = context.listener();
         int[] target = TargetTokens.encode(model.tokenizer(), request.targetNew());

@@ -217,4 +217,13 @@ class RomeInvariantsTest {
             assertThat(EditTesting.differing(before, EditTesting.snapshot(half))).isEmpty();
         }
     }
+
+    @Test
+    void aPromptLongerThanTheContextThrowsAndChangesNothing() {
+        Map<String, byte[]> before = EditTesting.snapshot(model);
+        String longPrompt = "word ".repeat(150) + "{} is in the city of";
+        assertThatThrownBy(() -> editor("rome.yaml").apply(EditRequest.of(longPrompt, "Eiffel Tower", "the")))
+                .isInstanceOf(EditException.class).hasMessageContaining("learned positions").hasMessageContaining("unchanged");
+        assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty();
+    }
 }
