@@ -226,4 +226,19 @@ class RomeInvariantsTest {
                 .isInstanceOf(EditException.class).hasMessageContaining("learned positions").hasMessageContaining("unchanged");
         assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty();
     }
+
+    @Test
+    void severalLayersAreEditedOneAfterAnotherWithoutWritingWeights() {
+        Map<String, byte[]> before = EditTesting.snapshot(model);
+        RomeEditor editor = editor("rome.yaml", "layers: [1]", "layers: [1, 0]");
+        RomeEditor.Computation c = editor.compute(REQUEST);
+        assertThat(c.layers()).extracting(RomeEditor.LayerComputation::layer).containsExactly(0, 1);
+        assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty(); // compute wrote nothing
+        EditResult r = editor.apply(REQUEST);
+        assertThat(model.weights().modified()).containsExactlyInAnyOrder(
+                model.architecture().weight(HookPoint.Site.MLP_POST, 0).name(),
+                model.architecture().weight(HookPoint.Site.MLP_POST, 1).name());
+        r.patch().revert();
+        assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty();
+    }
 }

@@ -89,20 +89,20 @@ class RomeParamsTest {
         assertThatThrownBy(() -> xl.checkAgainst(gpt2.architecture())).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("layers contains 17, but the model has layers 0..2")
                 .hasMessageContaining("v_loss_layer 47");
-        RomeParams llamaTemplates = parse(bundled("ROME", "fact-world").replace("layers: [1]", "layers: [0]")
+        RomeParams llamaTemplates = parse(bundled("ROME", "fact-world")
                 .replace("v_loss_layer: 3", "v_loss_layer: 1")
                 .replace("transformer.h.{}.mlp.c_proj", "model.layers.{}.mlp.down_proj"));
         assertThatThrownBy(() -> llamaTemplates.checkAgainst(gpt2.architecture())).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("rewrite_module_tmp 'model.layers.{}.mlp.down_proj' names model.layers.0.mlp.down_proj, "
                         + "but in this gpt2 model that module is transformer.h.0.mlp.c_proj");
-        RomeParams forLlama = parse(bundled("ROME", "fact-world").replace("layers: [1]", "layers: [0]")
+        RomeParams forLlama = parse(bundled("ROME", "fact-world")
                 .replace("v_loss_layer: 3", "v_loss_layer: 1")
                 .replace("transformer.h.{}.mlp.c_proj", "model.layers.{}.mlp.down_proj")
                 .replace("\"transformer.h.{}\"", "\"model.layers.{}\"").replace("transformer.h.{}.mlp\"", "model.layers.{}.mlp\"")
                 .replace("transformer.h.{}.attn", "model.layers.{}.self_attn").replace("transformer.ln_f", "model.norm")
                 .replace("transformer.wte", "lm_head"));
         forLlama.checkAgainst(llama.architecture());
-        parse(bundled("ROME", "fact-world").replace("layers: [1]", "layers: [0]").replace("v_loss_layer: 3", "v_loss_layer: 2"))
+        parse(bundled("ROME", "fact-world").replace("v_loss_layer: 3", "v_loss_layer: 2"))
                 .checkAgainst(gpt2.architecture());
     }
 
