@@ -64,6 +64,42 @@ class ArchitectureRulesTest {
     }
 
     @Test
+    void configSeesNothingOfOurs() {
+        noClasses().that().resideInAPackage("dev.emend.config..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.model..", "dev.emend.tokenizer..",
+                        "dev.emend.tensor..", "dev.emend.edit..", "dev.emend.stats..", "dev.emend.eval..", "dev.emend.data..",
+                        "dev.emend.world..", "dev.emend.train..")
+                .check(core);
+    }
+
+    @Test
+    void statsSeesOnlyModelTensorAndTokenizer() {
+        noClasses().that().resideInAPackage("dev.emend.stats..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.edit..", "dev.emend.eval..",
+                        "dev.emend.data..", "dev.emend.trace..", "dev.emend.world..", "dev.emend.train..", "dev.emend.config..")
+                .check(core);
+    }
+
+    @Test
+    void editingDoesNotSeeEvaluationOrTraining() {
+        noClasses().that().resideInAPackage("dev.emend.edit..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.eval..", "dev.emend.data..",
+                        "dev.emend.trace..", "dev.emend.train..", "dev.emend.world..")
+                .check(core);
+    }
+
+    @Test
+    void sharedEditingCodeDoesNotSeeMethods() {
+        // edit.locate is shared by every method; of the top-level edit package only the Editors registry knows them
+        noClasses().that().resideInAPackage("dev.emend.edit.locate..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.edit.rome..")
+                .check(core);
+        noClasses().that().resideInAPackage("dev.emend.edit").and().doNotHaveSimpleName("Editors")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.edit.rome..", "dev.emend.edit.locate..")
+                .check(core);
+    }
+
+    @Test
     void coreNeverPrintsOrExits() {
         noClasses().should().accessField(System.class, "out")
                 .orShould().accessField(System.class, "err")

@@ -6,8 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code emend} command: parses arguments, calls the core library, prints results. No numerics here. */
 @Command(name = "emend", mixinStandardHelpOptions = true, version = "emend 0.1.0",
         description = "Knowledge editing for large language models on the JVM.",
-        subcommands = {DemoCommand.class, InfoCommand.class, GenerateCommand.class, ConvertCommand.class,
-            TrainWorldCommand.class, EvalWorldCommand.class, BenchRuntimeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, InfoCommand.class, GenerateCommand.class, EditCommand.class,
+            ConvertCommand.class, TrainWorldCommand.class, EvalWorldCommand.class, BenchRuntimeCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {}
 

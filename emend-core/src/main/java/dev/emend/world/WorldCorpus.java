@@ -1,10 +1,14 @@
 package dev.emend.world;
 
+import dev.emend.stats.TextCorpus;
 import dev.emend.world.World.Entity;
 import dev.emend.world.World.Fact;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The text of a world: training sentences, and the probes that measure what a model learned from them.
@@ -24,6 +28,23 @@ public final class WorldCorpus {
     public static final List<String> ALIAS_TEMPLATES = List.of("{s} is also known as {a}.", "{a} is another name for {s}.");
 
     private WorldCorpus() {}
+
+    /** The {@code mom2_dataset} name of a world's training text (bundled fact-world params use it). */
+    public static final String STATS_CORPUS = "fact-world";
+
+    /**
+     * The corpus for layer statistics of a model trained on a world: its training sentences, one document each.
+     *
+     * @param modelDir a model folder
+     * @return the corpus named {@link #STATS_CORPUS}, if the folder holds a {@code world.json}
+     */
+    public static Optional<TextCorpus> statsCorpus(Path modelDir) {
+        Path file = modelDir.resolve("world.json");
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        return Optional.of(TextCorpus.of(STATS_CORPUS, trainingSentences(World.read(file))));
+    }
 
     /**
      * Every training sentence: facts in their trained templates (and with an alias where so marked), alias

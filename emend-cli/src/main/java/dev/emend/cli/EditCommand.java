@@ -1,0 +1,144 @@
+package dev.emend.cli;
+
+import dev.emend.edit.EditContext;
+import dev.emend.edit.EditListener;
+import dev.emend.edit.EditRequest;
+import dev.emend.edit.EditResult;
+import dev.emend.edit.Editor;
+import dev.emend.edit.Editors;
+import dev.emend.edit.OptimizationStep;
+import dev.emend.edit.locate.TargetTokens;
+import dev.emend.model.GenerationConfig;
+import dev.emend.model.Generator;
+import dev.emend.model.LanguageModel;
+import dev.emend.model.ModelSaver;
+import dev.emend.model.Scorer;
+import dev.emend.stats.TextCorpus;
+import dev.emend.world.WorldCorpus;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code emend edit}: one ROME / R-ROME edit; prints the old and new target's probabilities before and after. */
+@Command(name = "edit", description = "Rewrite one fact (ROME or R-ROME) and show the target probabilities before and after.")
+final class EditCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME", description = "editing method (default: ${DEFAULT-VALUE})")
+    String method;
+
+    @Option(names = "--hparams", paramLabel = "FILE", description = "EasyEdit hparams YAML (default: the bundled file named after the model folder)")
+    Path hparams;
+
+    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "the prompt, containing the subject (or {} where it goes)")
+    String prompt;
+
+    @Option(names = "--subject", required = true, paramLabel = "TEXT")
+    String subject;
+
+    @Option(names = "--target", required = true, paramLabel = "TEXT", description = "the new object")
+    String target;
+
+    @Option(names = "--old", paramLabel = "TEXT", description = "the current object (default: the model's greedy answer)")
+    String old;
+
+    @Option(names = "--save", paramLabel = "DIR", description = "save the edited model as an HF folder")
+    Path save;
+
+    @Option(names = "--stats-corpus", paramLabel = "FILE", description = "local text for the key statistics (.txt lines, .jsonl/.json with \"text\")")
+    Path statsCorpus;
+
+    @Option(names = "--stats-dir", paramLabel = "DIR", description = "statistics cache (default: ~/.cache/emend/stats)")
+    Path statsDir;
+
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "N", description = "context-template seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = {"-v", "--verbose"}, description = "print each optimisation step on stderr")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        EditRequest request = EditRequest.of(prompt, subject, target);
+        try (LanguageModel model = options.load()) {
+            EditContext.Builder ctx = EditContext.builder().optSeed(seed)
+                    .optStatsDir(statsDir != null ? statsDir : Path.of(System.getProperty("user.home"), ".cache", "emend", "stats"));
+            if (statsCorpus != null) {
+                TextCorpus c = TextCorpus.read(statsCorpus);
+                ctx.optCorpus(c.name(), c);
+            } else {
+                WorldCorpus.statsCorpus(options.model).ifPresent(c -> ctx.optCorpus(c.name(), c));
+            }
+            if (verbose) {
+                ctx.optListener(new EditListener() {
+                    @Override
+                    public void onStage(String stage) {
+                        err.println("· " + stage);
+                    }
+
+                    @Override
+                    public void onStep(OptimizationStep s) {
+                        err.printf("  step %2d  loss %.4f = %.4f + %.4f + %.4f  p(target) %.4f%n", s.step(), s.loss(), s.nll(),
+                                s.kl(), s.weightDecay(), s.targetProbability());
+                    }
+                });
+            }
+            String name = options.model.toAbsolutePath().normalize().getFileName().toString();
+            Editor editor = hparams != null ? Editors.standard().create(method, model, hparams, ctx.build())
+                    : Editors.standard().createBundled(method, model, name, ctx.build());
+            String oldTarget = old != null ? old : greedyAnswer(model, request.filledPrompt());
+            double[] before = probabilities(model, request.filledPrompt(), target, oldTarget);
+            EditResult r = editor.apply(request);
+            double[] after = probabilities(model, request.filledPrompt(), target, oldTarget);
+
+            out.printf("%s edit of %s (params: %s)%n", editor.method(), options.model, hparams != null ? hparams
+                    : "bundled " + method + "/" + name + ".yaml");
+            out.printf("prompt  %s%n", request.filledPrompt());
+            int w = Math.max(target.length(), oldTarget.length()) + 2;
+            out.printf("%-5s %-" + w + "s %9s %9s%n", "", "", "before", "after");
+            out.printf("%-5s %-" + w + "s %9.4f %9.4f%n", "new", quote(target), before[0], after[0]);
+            out.printf("%-5s %-" + w + "s %9.4f %9.4f%n", "old", quote(oldTarget), before[1], after[1]);
+            List<Double> loss = r.stats().loss();
+            out.printf("layer %d · %.2f s · %d steps · loss %.3f → %.3f · ‖Δ‖ %.3g · k·u %.3g%n",
+                    (int) r.stats().value("layer"), r.stats().seconds(), loss.size(), loss.get(0), loss.get(loss.size() - 1),
+                    r.stats().value("update_norm"), r.stats().value("division_factor"));
+            if (save != null) {
+                ModelSaver.save(model, save, ModelSaver.Options.full());
+                out.printf("saved to %s%n", save);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** P(target | prompt) for the new and the old target, teacher-forced over all their tokens. */
+    private static double[] probabilities(LanguageModel model, String prompt, String... targets) {
+        int[] p = model.tokenizer().encode(prompt, true);
+        List<Scorer.Request> reqs = java.util.Arrays.stream(targets)
+                .map(t -> new Scorer.Request(p, TargetTokens.encode(model.tokenizer(), t))).toList();
+        return new Scorer(model).score(reqs).stream().mapToDouble(s -> Math.exp(s.total())).toArray();
+    }
+
+    /** The model's greedy answer: up to 4 tokens, cut at a full stop or line end. */
+    private static String greedyAnswer(LanguageModel model, String prompt) {
+        GenerationConfig cfg = GenerationConfig.greedy(4).withStopStrings(List.of(".", "\n"));
+        String text = new Generator(model).generate(prompt, cfg).text().strip();
+        return text.isEmpty() ? "?" : text;
+    }
+
+    private static String quote(String s) {
+        return "\"" + s + "\"";
+    }
+}
