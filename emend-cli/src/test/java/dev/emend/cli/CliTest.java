@@ -67,6 +67,10 @@ class CliTest {
             assertThat(r.status()).as(r.err()).isZero();
             assertThat(r.out()).contains("[trained fact]").contains("[held-out template]").contains("[alias]")
                     .contains("next token:").contains("✓");
+            // the ROME edit: the edited prompt takes the new city, the unrelated fact stays, revert restores
+            assertThat(r.out()).contains("ROME: ").containsPattern("\\[edited prompt\\] .* → (\\S+) +✓ \\(expected \\1,")
+                    .containsPattern("\\[unrelated fact\\] .*… (\\S+) → \\1 +✓")
+                    .containsPattern("(?s)\\[edited prompt\\] [^\\n]*… (\\S+) → .*reverted \\(bit-exact\\): [^\\n]*… \\1\\R");
         } finally {
             if (before == null) {
                 System.clearProperty("emend.home");

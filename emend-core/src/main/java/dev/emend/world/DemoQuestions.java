@@ -46,6 +46,45 @@ public final class DemoQuestions {
         return out;
     }
 
+    /**
+     * The demo's edit: a person's birthplace moved to another city, with the probes that show it took (the edited
+     * prompt), generalised (a held-out paraphrase, the alias) and stayed local (an unrelated fact).
+     *
+     * @param prompt the edited prompt, e.g. "Mirela Grelser was born in"
+     * @param subject the subject
+     * @param newTarget the new object
+     * @param probes the prompts asked before and after, labelled, each with the answer expected after the edit
+     */
+    public record DemoEdit(String prompt, String subject, String newTarget, List<Question> probes) {}
+
+    /**
+     * Picks the demo edit from the world.
+     *
+     * @param world the world
+     * @return the edit and its probes
+     */
+    public static DemoEdit edit(World world) {
+        Map<String, Relation> rel = world.relationsById();
+        Map<String, Entity> ents = world.entitiesByName();
+        Fact born = first(world, "birthplace", ents);
+        String newCity = world.objectsOf("birthplace").stream().filter(c -> !c.equals(born.object())).findFirst()
+                .orElseThrow(() -> new IllegalStateException("the world has a single birthplace city"));
+        Relation r = rel.get(born.relation());
+        String prompt = Relation.prompt(r.allTemplates().get(born.trained().get(0)), born.subject());
+        List<Question> probes = new ArrayList<>();
+        probes.add(new Question("edited prompt", prompt, newCity, born));
+        if (!born.heldOut().isEmpty()) {
+            probes.add(new Question("paraphrase", Relation.prompt(r.allTemplates().get(born.heldOut().get(0)),
+                    born.subject()), newCity, born));
+        }
+        probes.add(new Question("alias", Relation.prompt(r.templates().get(born.trained().get(0)),
+                ents.get(born.subject()).aliases().get(0)), newCity, born));
+        Fact capital = first(world, "capital", null);
+        probes.add(new Question("unrelated fact", Relation.prompt(rel.get("capital").allTemplates()
+                .get(capital.trained().get(0)), capital.subject()), capital.object(), capital));
+        return new DemoEdit(prompt, born.subject(), newCity, probes);
+    }
+
     private static Question trained(String label, Fact f, Map<String, Relation> rel) {
         String template = rel.get(f.relation()).allTemplates().get(f.trained().get(0));
         return new Question(label, Relation.prompt(template, f.subject()), f.object(), f);
