@@ -2,6 +2,8 @@ package dev.emend.edit;
 
 import dev.emend.ConfigException;
 import dev.emend.config.ParamsLoader;
+import dev.emend.edit.memit.MemitEditor;
+import dev.emend.edit.memit.MemitParams;
 import dev.emend.edit.rome.RomeEditor;
 import dev.emend.edit.rome.RomeParams;
 import dev.emend.model.LanguageModel;
@@ -26,9 +28,10 @@ public final class Editors {
         this.factories = Collections.unmodifiableMap(new LinkedHashMap<>(factories));
     }
 
-    /** @return the methods shipped with Emend: ROME and R-ROME */
+    /** @return the methods shipped with Emend: ROME, R-ROME, MEMIT and AlphaEdit */
     public static Editors standard() {
-        return builder().add(RomeEditor.factory(RomeParams.ROME)).add(RomeEditor.factory(RomeParams.R_ROME)).build();
+        return builder().add(RomeEditor.factory(RomeParams.ROME)).add(RomeEditor.factory(RomeParams.R_ROME))
+                .add(MemitEditor.factory(MemitParams.MEMIT)).add(MemitEditor.factory(MemitParams.ALPHA_EDIT)).build();
     }
 
     /** @return an empty builder */

@@ -89,6 +89,35 @@ public final class ModuleTemplates {
     }
 
     /**
+     * The checks every locate-then-edit params file needs (ROME, MEMIT, AlphaEdit): layers and {@code v_loss_layer}
+     * in range, and the six module keys. {@code lm_head_module: "lm_head"} is accepted for every family whose HF
+     * class has an {@code lm_head} module (EasyEdit's AlphaEdit gpt2-xl file says so although GPT-2 ties it to wte).
+     *
+     * @param layers {@code layers}
+     * @param vLossLayer {@code v_loss_layer}
+     * @param rewrite {@code rewrite_module_tmp}
+     * @param layer {@code layer_module_tmp}
+     * @param mlp {@code mlp_module_tmp}
+     * @param attn {@code attn_module_tmp}
+     * @param lnF {@code ln_f_module}
+     * @param lmHead {@code lm_head_module}
+     * @return this checker
+     */
+    public ModuleTemplates locateParams(List<Integer> layers, int vLossLayer, String rewrite, String layer, String mlp,
+            String attn, String lnF, String lmHead) {
+        int n = architecture.config().numLayers();
+        return layers("layers", layers)
+                .require(vLossLayer >= 0 && vLossLayer < n, "v_loss_layer %d is outside the model's layers 0..%d".formatted(vLossLayer, n - 1))
+                .layer("rewrite_module_tmp", rewrite, HookPoint.Site.MLP_POST, layers)
+                .layer("layer_module_tmp", layer, HookPoint.Site.RESID_POST, layers)
+                .layer("mlp_module_tmp", mlp, HookPoint.Site.MLP_OUT, layers)
+                .layer("attn_module_tmp", attn, HookPoint.Site.ATTN_OUT, layers)
+                .module("ln_f_module", lnF, architecture.layout().finalNorm().weight())
+                .module("lm_head_module", "lm_head".equals(lmHead) && !"gpt_neox".equals(architecture.family())
+                        ? null : lmHead, architecture.layout().lmHead().weight().name());
+    }
+
+    /**
      * Checks layer indices.
      *
      * @param key the YAML key

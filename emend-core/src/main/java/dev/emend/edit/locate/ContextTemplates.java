@@ -25,16 +25,18 @@ public final class ContextTemplates {
     public static final List<String> STARTS = List.of("The", "Therefore", "Because", "I", "You");
 
     private final List<String> templates;
+    private final List<Integer> groups;
 
-    private ContextTemplates(List<String> templates) {
+    private ContextTemplates(List<String> templates, List<Integer> groups) {
         this.templates = List.copyOf(templates);
+        this.groups = List.copyOf(groups);
     }
 
     /**
      * Uses given templates (e.g. in parity tests).
      *
      * @param templates the first must be "{}", each must contain exactly one {}
-     * @return the templates
+     * @return the templates: two groups, the bare prompt and the others
      */
     public static ContextTemplates fixed(List<String> templates) {
         if (templates.isEmpty() || !templates.get(0).equals("{}")) {
@@ -46,7 +48,7 @@ public final class ContextTemplates {
                 throw new IllegalArgumentException("context template '%s' must contain exactly one {}".formatted(t));
             }
         }
-        return new ContextTemplates(templates);
+        return new ContextTemplates(templates, templates.size() == 1 ? List.of(1) : List.of(1, templates.size() - 1));
     }
 
     /**
@@ -60,7 +62,9 @@ public final class ContextTemplates {
     public static ContextTemplates generate(LanguageModel model, List<List<Integer>> lengthParams, long seed) {
         Tokenizer tok = model.tokenizer();
         List<String> out = new ArrayList<>();
+        List<Integer> groups = new ArrayList<>();
         out.add("{}");
+        groups.add(1);
         long s = seed;
         for (List<Integer> lp : lengthParams) {
             int length = lp.get(0);
@@ -68,6 +72,7 @@ public final class ContextTemplates {
             if (perStart == 0) {
                 continue;
             }
+            groups.add(perStart * STARTS.size());
             for (String start : STARTS) {
                 int[] ids = tok.encode(start, true);
                 List<int[]> prompts = new ArrayList<>();
@@ -85,7 +90,7 @@ public final class ContextTemplates {
                 }
             }
         }
-        return new ContextTemplates(out);
+        return new ContextTemplates(out, groups);
     }
 
     private static String clean(String text) {
@@ -96,6 +101,14 @@ public final class ContextTemplates {
     /** @return the templates, the first being "{}" */
     public List<String> templates() {
         return templates;
+    }
+
+    /**
+     * @return the sizes of the template groups in order: 1 for the bare prompt, then one per
+     *     {@code [length, n]} entry; MEMIT averages keys within each group, then over the groups
+     */
+    public List<Integer> groups() {
+        return groups;
     }
 
     /** @return how many */

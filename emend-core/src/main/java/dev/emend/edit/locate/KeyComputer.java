@@ -38,6 +38,34 @@ public final class KeyComputer {
             return mean(keys);
         }
 
+        /**
+         * MEMIT's key ({@code compute_ks.py}): the mean within each group of consecutive rows, then the mean of the
+         * group means, so the bare prompt weighs as much as all generated contexts together.
+         *
+         * @param groups group sizes summing to {@link #size()}, e.g. [1, 5]
+         * @return the weighted mean key [F]
+         */
+        public float[] groupMeanKey(List<Integer> groups) {
+            int total = groups.stream().mapToInt(Integer::intValue).sum();
+            if (total != keys.length) {
+                throw new IllegalArgumentException("groups %s cover %d rows, there are %d".formatted(groups, total, keys.length));
+            }
+            double[] s = new double[keys[0].length];
+            int row = 0;
+            for (int g : groups) {
+                float[] m = mean(java.util.Arrays.copyOfRange(keys, row, row + g));
+                for (int i = 0; i < s.length; i++) {
+                    s[i] += m[i];
+                }
+                row += g;
+            }
+            float[] out = new float[s.length];
+            for (int i = 0; i < s.length; i++) {
+                out[i] = (float) (s[i] / groups.size());
+            }
+            return out;
+        }
+
         /** @return m̄, the mean value [D] */
         public float[] meanValue() {
             return mean(values);
@@ -94,10 +122,23 @@ public final class KeyComputer {
      */
     public static Keys compute(LanguageModel model, int layer, List<SubjectLocator.Located> rows,
             Map<String, NDArray> overrides) {
-        HookPoint post = HookPoint.mlpPost(layer);
-        HookPoint out = HookPoint.mlpOut(layer);
-        float[][] keys = new float[rows.size()][];
-        float[][] values = new float[rows.size()][];
+        float[][][] kv = read(model, List.of(HookPoint.mlpPost(layer), HookPoint.mlpOut(layer)), rows, overrides);
+        return new Keys(kv[0], kv[1]);
+    }
+
+    /**
+     * Reads activations at given positions, stopping the forward pass after the last point needed.
+     *
+     * @param model the model
+     * @param points hook points to read
+     * @param rows tokenised prompts with the index to read
+     * @param overrides parameter overrides, may be empty
+     * @return per point, per row, the activation [W] as float32
+     */
+    public static float[][][] read(LanguageModel model, List<HookPoint> points, List<SubjectLocator.Located> rows,
+            Map<String, NDArray> overrides) {
+        float[][][] out = new float[points.size()][rows.size()][];
+        HookPoint last = points.stream().max(HookPoint::compareTo).orElseThrow();
         boolean grad = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         try {
@@ -106,23 +147,22 @@ public final class KeyComputer {
                 try (NDScope ignored = new NDScope()) {
                     List<int[]> ids = chunk.stream().map(SubjectLocator.Located::ids).toList();
                     TokenBatch batch = TokenBatch.of(ids, TokenBatch.Side.RIGHT, model.tokenizer().specials().padOrFallback());
-                    ForwardRequest.Builder req = ForwardRequest.builder(batch).noLogits()
-                            .hooks(Hooks.builder().capture(post).stopAfter(out).build());
+                    Hooks.Builder hooks = Hooks.builder().stopAfter(last);
+                    points.forEach(hooks::capture);
+                    ForwardRequest.Builder req = ForwardRequest.builder(batch).noLogits().hooks(hooks.build());
                     overrides.forEach(req::override);
                     ForwardResult r = model.forward(req.build());
                     int[] at = chunk.stream().mapToInt(SubjectLocator.Located::index).toArray();
-                    float[][] k = rowsAt(model, r.cache().get(post), at);
-                    float[][] m = rowsAt(model, r.cache().get(out), at);
-                    for (int i = 0; i < chunk.size(); i++) {
-                        keys[start + i] = k[i];
-                        values[start + i] = m[i];
+                    for (int p = 0; p < points.size(); p++) {
+                        float[][] x = rowsAt(model, r.cache().get(points.get(p)), at);
+                        System.arraycopy(x, 0, out[p], start, chunk.size());
                     }
                 }
             }
         } finally {
             JniUtils.setGradMode(grad);
         }
-        return new Keys(keys, values);
+        return out;
     }
 
     /** x[b, at[b], :] for each row b, as float32 Java arrays. */

@@ -1,9 +1,6 @@
 package dev.emend.edit.rome;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import dev.emend.ConfigException;
 import dev.emend.EditException;
 import dev.emend.edit.EditContext;
@@ -16,6 +13,8 @@ import dev.emend.edit.EditorFactory;
 import dev.emend.edit.WeightDelta;
 import dev.emend.edit.locate.ContextTemplates;
 import dev.emend.edit.locate.KeyComputer;
+import dev.emend.edit.locate.KeyStatistics;
+import dev.emend.edit.locate.PendingWeights;
 import dev.emend.edit.locate.Linalg;
 import dev.emend.edit.locate.RankOneUpdate;
 import dev.emend.edit.locate.TargetTokens;
@@ -23,13 +22,7 @@ import dev.emend.edit.locate.ValueOptimizer;
 import dev.emend.model.HookPoint;
 import dev.emend.model.LanguageModel;
 import dev.emend.model.WeightRef;
-import dev.emend.stats.LayerStatsCache;
-import dev.emend.stats.SecondMoment;
-import dev.emend.stats.TextCorpus;
-import dev.emend.tensor.Tensors;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +47,7 @@ public final class RomeEditor implements Editor {
     private final LanguageModel model;
     private final RomeParams params;
     private final EditContext context;
-    private final Map<Integer, Linalg.SpdSolver> secondMoments = new HashMap<>();
+    private final KeyStatistics statistics;
     private ContextTemplates templates;
 
     /**
@@ -69,6 +62,8 @@ public final class RomeEditor implements Editor {
         this.model = model;
         this.params = params;
         this.context = context;
+        this.statistics = new KeyStatistics(model, context, new KeyStatistics.Source(params.mom2Dataset(),
+                params.mom2NSamples(), params.mom2Dtype(), params.statsDir()));
         context.contextTemplates().ifPresent(t -> templates = ContextTemplates.fixed(t));
     }
 
@@ -164,8 +159,8 @@ public final class RomeEditor implements Editor {
         int[] target = TargetTokens.encode(model.tokenizer(), request.targetNew());
         List<String> prompts = contextTemplates().around(request.template());
         List<LayerComputation> out = new ArrayList<>();
-        Map<String, NDArray> overrides = new LinkedHashMap<>();
-        try (NDManager pending = model.manager().newSubManager()) {
+        try (PendingWeights pending = new PendingWeights(model)) {
+            Map<String, NDArray> overrides = pending.overrides();
             for (int layer : params.layers().stream().sorted().toList()) {
                 WeightRef w = model.architecture().weight(HookPoint.Site.MLP_POST, layer);
                 listener.onStage("keys");
@@ -188,23 +183,11 @@ public final class RomeEditor implements Editor {
                 LayerComputation lc = new LayerComputation(layer, w, keys, u, v, k, m, f);
                 out.add(lc);
                 if (out.size() < params.layers().size()) {
-                    overrides.put(w.name(), updated(pending, w, lc.update(), overrides));
+                    pending.add(lc.update());
                 }
             }
         }
         return new Computation(request, target, contextTemplates().templates(), List.copyOf(out));
-    }
-
-    /** W + Δ for the next layer's forward passes, in {@code pending}. */
-    private NDArray updated(NDManager pending, WeightRef w, WeightDelta.LowRank u, Map<String, NDArray> overrides) {
-        NDArray current = overrides.getOrDefault(w.name(), model.weights().get(w.name()));
-        try (NDScope ignored = new NDScope()) {
-            NDArray delta = w.orientation().fromMath(u.toMath(pending));
-            NDArray sum = current.getDataType() == DataType.FLOAT32 ? delta.add(current)
-                    : delta.add(Tensors.convert(current, DataType.FLOAT32, pending)).toType(current.getDataType(), false);
-            NDScope.unregister(sum);
-            return sum;
-        }
     }
 
     @Override
@@ -246,21 +229,7 @@ public final class RomeEditor implements Editor {
     }
 
     private Linalg.SpdSolver secondMoment(int layer) {
-        Linalg.SpdSolver s = secondMoments.get(layer);
-        if (s == null) {
-            TextCorpus corpus = context.corpus(params.mom2Dataset()).orElseThrow(() -> new EditException((
-                    "mom2_adjustment is true but no local corpus for mom2_dataset '%s' was given (registered: %s). Pass one "
-                    + "(emend edit --stats-corpus FILE; EditContext.optCorpus) or set mom2_adjustment: false")
-                    .formatted(params.mom2Dataset(), context.corpusNames())));
-            context.listener().onStage("layer statistics");
-            Path dir = context.statsDir().orElse(Path.of(params.statsDir()));
-            int total = Math.min(params.mom2NSamples(), corpus.size());
-            SecondMoment m = new LayerStatsCache(dir).secondMoment(model, layer, corpus, params.mom2NSamples(),
-                    params.mom2Dtype(), docs -> context.listener().onStatistics(docs, total));
-            s = Linalg.cholesky(m);
-            secondMoments.put(layer, s);
-        }
-        return s;
+        return statistics.derived("cholesky", layer, Linalg::cholesky);
     }
 
     private static double norm(float[] x) {

@@ -5,7 +5,6 @@ import dev.emend.edit.EditParams;
 import dev.emend.edit.ModuleTemplates;
 import dev.emend.edit.locate.FactToken;
 import dev.emend.model.Architecture;
-import dev.emend.model.HookPoint;
 import java.util.HashSet;
 import java.util.List;
 
@@ -142,15 +141,8 @@ public record RomeParams(
     @Override
     public void checkAgainst(Architecture architecture) {
         new ModuleTemplates(architecture)
-                .layers("layers", layers)
-                .require(vLossLayer >= 0 && vLossLayer < architecture.config().numLayers(),
-                        "v_loss_layer %d is outside the model's layers 0..%d".formatted(vLossLayer, architecture.config().numLayers() - 1))
-                .layer("rewrite_module_tmp", rewriteModuleTmp, HookPoint.Site.MLP_POST, layers)
-                .layer("layer_module_tmp", layerModuleTmp, HookPoint.Site.RESID_POST, layers)
-                .layer("mlp_module_tmp", mlpModuleTmp, HookPoint.Site.MLP_OUT, layers)
-                .layer("attn_module_tmp", attnModuleTmp, HookPoint.Site.ATTN_OUT, layers)
-                .module("ln_f_module", lnFModule, architecture.layout().finalNorm().weight())
-                .module("lm_head_module", lmHeadModule, architecture.layout().lmHead().weight().name())
+                .locateParams(layers, vLossLayer, rewriteModuleTmp, layerModuleTmp, mlpModuleTmp, attnModuleTmp, lnFModule,
+                        lmHeadModule)
                 .check("%s params".formatted(algName));
     }
 
