@@ -166,6 +166,17 @@ class MemitInvariantsTest {
                 .hasMessageContaining("layers 0..2");
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"ROME, gpt2-xl", "ROME, llama-7b", "ROME, fact-world", "R-ROME, gpt2-xl",
+        "R-ROME, llama-7b", "R-ROME, fact-world", "MEMIT, gpt2-xl", "MEMIT, llama-7b", "MEMIT, fact-world",
+        "AlphaEdit, gpt2-xl", "AlphaEdit, llama3-8b", "AlphaEdit, fact-world"})
+    void everyBundledParamsFileLoads(String method, String name) {
+        Class<?> type = Editors.standard().factory(method).paramsType();
+        Object p = ParamsLoader.read(new ByteArrayInputStream(Editors.bundledText(method, name).orElseThrow()
+                .getBytes(StandardCharsets.UTF_8)), name + ".yaml", type);
+        assertThat(((dev.emend.edit.EditParams) p).algName()).isEqualTo(method);
+    }
+
     @Test
     void aNullSpaceThresholdBelowEveryEigenvalueSaysWhatToDo() {
         MemitEditor editor = editor("alphaedit.yaml", "nullspace_threshold: 0.05", "nullspace_threshold: 1e-9");
