@@ -4,9 +4,11 @@ import dev.emend.edit.EditContext;
 import dev.emend.edit.EditListener;
 import dev.emend.edit.EditRequest;
 import dev.emend.edit.EditResult;
+import dev.emend.edit.EditSession;
 import dev.emend.edit.Editor;
 import dev.emend.edit.Editors;
 import dev.emend.edit.OptimizationStep;
+import dev.emend.edit.PeftAdapter;
 import dev.emend.edit.locate.TargetTokens;
 import dev.emend.model.GenerationConfig;
 import dev.emend.model.Generator;
@@ -17,6 +19,7 @@ import dev.emend.stats.TextCorpus;
 import dev.emend.world.WorldCorpus;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,8 +28,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code emend edit}: one ROME / R-ROME edit; prints the old and new target's probabilities before and after. */
-@Command(name = "edit", description = "Rewrite one fact (ROME or R-ROME) and show the target probabilities before and after.")
+/**
+ * {@code emend edit}: one ROME / R-ROME edit ({@code --prompt --subject --target}) or a file of them
+ * ({@code --requests}); prints each request's old and new target probabilities before and after, and on request saves
+ * the edited model ({@code --save}) or the edit as a PEFT LoRA adapter ({@code --adapter}).
+ */
+@Command(name = "edit", description = "Rewrite facts (ROME or R-ROME) and show the target probabilities before and after.")
 final class EditCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
@@ -40,20 +47,27 @@ final class EditCommand implements Callable<Integer> {
     @Option(names = "--hparams", paramLabel = "FILE", description = "EasyEdit hparams YAML (default: the bundled file named after the model folder)")
     Path hparams;
 
-    @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "the prompt, containing the subject (or {} where it goes)")
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "the prompt, containing the subject (or {} where it goes)")
     String prompt;
 
-    @Option(names = "--subject", required = true, paramLabel = "TEXT")
+    @Option(names = "--subject", paramLabel = "TEXT")
     String subject;
 
-    @Option(names = "--target", required = true, paramLabel = "TEXT", description = "the new object")
+    @Option(names = "--target", paramLabel = "TEXT", description = "the new object")
     String target;
 
     @Option(names = "--old", paramLabel = "TEXT", description = "the current object (default: the model's greedy answer)")
     String old;
 
+    @Option(names = "--requests", paramLabel = "FILE", description = "EasyEdit/KnowEdit requests (JSON array or JSON Lines of "
+            + "{prompt, subject, target_new, ground_truth?}), applied in order; instead of --prompt/--subject/--target")
+    Path requestsFile;
+
     @Option(names = "--save", paramLabel = "DIR", description = "save the edited model as an HF folder")
     Path save;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "write the edit as a PEFT LoRA adapter for the unedited model")
+    Path adapter;
 
     @Option(names = "--stats-corpus", paramLabel = "FILE", description = "local text for the key statistics (.txt lines, .jsonl/.json with \"text\")")
     Path statsCorpus;
@@ -71,7 +85,7 @@ final class EditCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        EditRequest request = EditRequest.of(prompt, subject, target);
+        List<EditRequest> requests = requests();
         try (LanguageModel model = options.load()) {
             EditContext.Builder ctx = EditContext.builder().optSeed(seed)
                     .optStatsDir(statsDir != null ? statsDir : Path.of(System.getProperty("user.home"), ".cache", "emend", "stats"));
@@ -98,29 +112,67 @@ final class EditCommand implements Callable<Integer> {
             String name = options.model.toAbsolutePath().normalize().getFileName().toString();
             Editor editor = hparams != null ? Editors.standard().create(method, model, hparams, ctx.build())
                     : Editors.standard().createBundled(method, model, name, ctx.build());
-            String oldTarget = old != null ? old : greedyAnswer(model, request.filledPrompt());
-            double[] before = probabilities(model, request.filledPrompt(), target, oldTarget);
-            EditResult r = editor.apply(request);
-            double[] after = probabilities(model, request.filledPrompt(), target, oldTarget);
+            List<String> olds = new ArrayList<>();
+            List<double[]> before = new ArrayList<>();
+            for (EditRequest q : requests) {
+                String o = old != null ? old : q.knownTarget().orElseGet(() -> greedyAnswer(model, q.filledPrompt()));
+                olds.add(o);
+                before.add(probabilities(model, q.filledPrompt(), q.targetNew(), o));
+            }
+            EditResult r = requests.size() == 1 ? editor.apply(requests.get(0)) : editor.applyAll(requests);
+            EditSession session = new EditSession();
+            session.record(r);
 
-            out.printf("%s edit of %s (params: %s)%n", editor.method(), options.model, hparams != null ? hparams
-                    : "bundled " + method + "/" + name + ".yaml");
-            out.printf("prompt  %s%n", request.filledPrompt());
-            int w = Math.max(target.length(), oldTarget.length()) + 2;
-            out.printf("%-5s %-" + w + "s %9s %9s%n", "", "", "before", "after");
-            out.printf("%-5s %-" + w + "s %9.4f %9.4f%n", "new", quote(target), before[0], after[0]);
-            out.printf("%-5s %-" + w + "s %9.4f %9.4f%n", "old", quote(oldTarget), before[1], after[1]);
+            out.printf("%s edit of %s (params: %s)%s%n", editor.method(), options.model, hparams != null ? hparams
+                    : "bundled " + method + "/" + name + ".yaml", requests.size() == 1 ? "" : ", " + requests.size() + " requests");
+            for (int i = 0; i < requests.size(); i++) {
+                EditRequest q = requests.get(i);
+                double[] after = probabilities(model, q.filledPrompt(), q.targetNew(), olds.get(i));
+                String label = requests.size() == 1 ? "prompt  " : "[%d] ".formatted(i + 1);
+                out.printf("%s%s%n", label, q.filledPrompt());
+                int w = Math.max(q.targetNew().length(), olds.get(i).length()) + 2;
+                out.printf("%-5s %-" + w + "s %9s %9s%n", "", "", "before", "after");
+                out.printf("%-5s %-" + w + "s %9.4f %9.4f%n", "new", quote(q.targetNew()), before.get(i)[0], after[0]);
+                out.printf("%-5s %-" + w + "s %9.4f %9.4f%n", "old", quote(olds.get(i)), before.get(i)[1], after[1]);
+            }
             List<Double> loss = r.stats().loss();
-            out.printf("layer %d · %.2f s · %d steps · loss %.3f → %.3f · ‖Δ‖ %.3g · k·u %.3g%n",
-                    (int) r.stats().value("layer"), r.stats().seconds(), loss.size(), loss.get(0), loss.get(loss.size() - 1),
-                    r.stats().value("update_norm"), r.stats().value("division_factor"));
+            if (requests.size() == 1) {
+                out.printf("layer %d · %.2f s · %d steps · loss %.3f → %.3f · ‖Δ‖ %.3g · k·u %.3g%n",
+                        (int) r.stats().value("layer"), r.stats().seconds(), loss.size(), loss.get(0), loss.get(loss.size() - 1),
+                        r.stats().value("update_norm"), r.stats().value("division_factor"));
+            } else {
+                out.printf("%d edits · %.2f s · %d steps%n", requests.size(), r.stats().seconds(), loss.size());
+            }
             if (save != null) {
                 ModelSaver.save(model, save, ModelSaver.Options.full());
                 out.printf("saved to %s%n", save);
             }
+            if (adapter != null) {
+                PeftAdapter a = PeftAdapter.of(model, session);
+                a.write(adapter);
+                out.printf("PEFT LoRA adapter (r=%d: %s) written to %s%n", a.rank(),
+                        String.join(", ", a.modules().stream().map(PeftAdapter.Module::name).toList()), adapter);
+            }
             out.flush();
         }
         return 0;
+    }
+
+    /** The requests of exactly one of the two forms: --requests FILE, or --prompt, --subject and --target. */
+    private List<EditRequest> requests() {
+        boolean single = prompt != null || subject != null || target != null;
+        if (requestsFile != null) {
+            if (single || old != null) {
+                throw new IllegalArgumentException("give either --requests FILE or --prompt, --subject and --target (and "
+                        + "--old), not both; a request file names each current object as ground_truth");
+            }
+            return EditRequest.readAll(requestsFile);
+        }
+        if (prompt == null || subject == null || target == null) {
+            throw new IllegalArgumentException("missing %s: give --prompt, --subject and --target, or --requests FILE"
+                    .formatted(prompt == null ? "--prompt" : subject == null ? "--subject" : "--target"));
+        }
+        return List.of(EditRequest.of(prompt, subject, target));
     }
 
     /** P(target | prompt) for the new and the old target, teacher-forced over all their tokens. */

@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.emend.tensor.SafeTensors;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +82,45 @@ class CliTest {
             } else {
                 System.setProperty("emend.home", before);
             }
+        }
+    }
+
+    @Test
+    void editAppliesARequestFileAndWritesAPeftAdapter(@TempDir Path tmp) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        Path model = Path.of("../models/fact-world").toAbsolutePath().normalize();
+        JsonNode cases = json.readTree(model.resolve("bench/modification.json").toFile());
+        Path requests = tmp.resolve("requests.json");
+        json.writeValue(requests.toFile(), json.createArrayNode().add(cases.get(0)).add(cases.get(1)));
+        Path adapter = tmp.resolve("adapter");
+        Run r = run("edit", "--model", model.toString(), "--requests", requests.toString(), "--adapter", adapter.toString(),
+                "--stats-dir", tmp.resolve("stats").toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        System.out.print(r.out());
+        assertThat(r.out()).contains("ROME edit of").contains("2 requests").contains("[1] Bouvmere is a city in")
+                .contains("[2] Zora Skortell works as a").contains("2 edits").contains("PEFT LoRA adapter (r=2");
+        // each request's new target gains, and its old one (ground_truth) is the one printed
+        for (String[] c : new String[][] {{"Vietnam", "New Zealand"}, {"diplomat", "dentist"}}) {
+            Matcher m = Pattern.compile("new\\s+\"" + c[0] + "\"\\s+([0-9.]+)\\s+([0-9.]+)").matcher(r.out());
+            assertThat(m.find()).as(r.out()).isTrue();
+            assertThat(Double.parseDouble(m.group(2))).isGreaterThan(Double.parseDouble(m.group(1)));
+            assertThat(r.out()).contains("old   \"" + c[1] + "\"");
+        }
+        // the adapter: one rank-2 LoRA per edited MLP out-projection, Conv1D, scaling 1, on the bundled model
+        JsonNode config = json.readTree(adapter.resolve("adapter_config.json").toFile());
+        assertThat(config.get("peft_type").asText()).isEqualTo("LORA");
+        assertThat(config.get("r").asInt()).isEqualTo(2);
+        assertThat(config.get("lora_alpha").asInt()).isEqualTo(2);
+        assertThat(config.get("fan_in_fan_out").asBoolean()).isTrue();
+        assertThat(config.get("base_model_name_or_path").asText()).isEqualTo(model.toString());
+        List<String> modules = new ArrayList<>();
+        config.get("target_modules").forEach(t -> modules.add(t.asText()));
+        assertThat(modules).isNotEmpty().allMatch(t -> t.matches("transformer\\.h\\.\\d+\\.mlp\\.c_proj"));
+        SafeTensors.Header h = SafeTensors.readHeader(adapter.resolve("adapter_model.safetensors"));
+        assertThat(h.tensors()).hasSize(2 * modules.size());
+        for (String t : modules) {
+            assertThat(h.find("base_model.model." + t + ".lora_A.weight").shape()).containsExactly(2, 768);   // [r, n_inner]
+            assertThat(h.find("base_model.model." + t + ".lora_B.weight").shape()).containsExactly(192, 2);   // [n_embd, r]
         }
     }
 

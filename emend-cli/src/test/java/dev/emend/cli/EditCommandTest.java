@@ -57,5 +57,15 @@ class EditCommandTest {
         Run method = run("edit", "--model", FIXTURES.resolve("gpt2").toString(), "--method", "MEMIT", "--prompt", "a b",
                 "--subject", "a", "--target", "c", "--hparams", GOLDEN.resolve("rome.yaml").toString());
         assertThat(method.err()).contains("unknown editing method 'MEMIT'");
+        Run neither = run("edit", "--model", FIXTURES.resolve("gpt2").toString(), "--prompt", "The Eiffel Tower is in",
+                "--target", "the");
+        assertThat(neither.status()).isEqualTo(2);
+        assertThat(neither.err()).startsWith("error: missing --subject").contains("--requests FILE");
+        Run both = run("edit", "--model", FIXTURES.resolve("gpt2").toString(), "--requests", tmp.resolve("r.json").toString(),
+                "--prompt", "The Eiffel Tower is in");
+        assertThat(both.status()).isEqualTo(2);
+        assertThat(both.err()).startsWith("error: give either --requests FILE or --prompt");
+        Run noFile = run("edit", "--model", FIXTURES.resolve("gpt2").toString(), "--requests", tmp.resolve("r.json").toString());
+        assertThat(noFile.err()).startsWith("error: cannot read").contains("r.json");
     }
 }

@@ -1,6 +1,12 @@
 package dev.emend.edit;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.emend.EmendException;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -133,6 +139,50 @@ public record EditRequest(String prompt, String subject, String targetNew, Strin
         }
         return new EditRequest(text(node, "prompt"), text(node, "subject"), text(node, "target_new"),
                 firstText(node.get("ground_truth")), rephrase, probes(node.get("locality")), probes(node.get("portability")));
+    }
+
+    /**
+     * Reads requests from a file: a JSON array of request objects (EasyEdit / KnowEdit data files), JSON Lines (one
+     * object per line), or a single object. Each object is read by {@link #fromJson}.
+     *
+     * @param file the file
+     * @return the requests in file order, at least one
+     * @throws IllegalArgumentException if the file is not JSON, holds no request, or a request is invalid (the
+     *     message names the request's position)
+     * @throws EmendException if the file cannot be read
+     */
+    public static List<EditRequest> readAll(Path file) {
+        List<JsonNode> roots = new ArrayList<>();
+        try (MappingIterator<JsonNode> it = new ObjectMapper().readerFor(JsonNode.class).readValues(file.toFile())) {
+            while (it.hasNextValue()) {
+                roots.add(it.nextValue());
+            }
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("%s is not JSON or JSON Lines (%s); give a JSON array of request objects "
+                    .formatted(file, e.getOriginalMessage()) + "with prompt, subject and target_new, or one object per line", e);
+        } catch (IOException e) {
+            throw new EmendException("cannot read %s: %s; check that the file exists and is readable"
+                    .formatted(file, e.getMessage()), e);
+        }
+        List<JsonNode> items = new ArrayList<>();
+        if (roots.size() == 1 && roots.get(0).isArray()) {
+            roots.get(0).forEach(items::add);
+        } else {
+            items.addAll(roots);
+        }
+        if (items.isEmpty()) {
+            throw new IllegalArgumentException(file + " holds no edit request; give a JSON array of objects with prompt, "
+                    + "subject and target_new");
+        }
+        List<EditRequest> out = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            try {
+                out.add(fromJson(items.get(i)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("request %d of %s: %s".formatted(i + 1, file, e.getMessage()), e);
+            }
+        }
+        return out;
     }
 
     private static String text(JsonNode node, String key) {

@@ -399,6 +399,27 @@ public final class SafeTensors {
     public record Entry(String name, NDArray array, StorageType storeAs) {}
 
     /**
+     * A float32 tensor held in Java memory, to write without a native array (e.g. adapter factors).
+     *
+     * @param name tensor name
+     * @param shape dimensions; their product is {@code values.length}
+     * @param values row-major values
+     */
+    public record FloatTensor(String name, long[] shape, float[] values) {
+        /** Checks that the shape holds the values. */
+        public FloatTensor {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            if (n != values.length) {
+                throw new IllegalArgumentException("tensor '%s' of shape %s needs %d values, got %d"
+                        .formatted(name, Arrays.toString(shape), n, values.length));
+            }
+        }
+    }
+
+    /**
      * Writes a safetensors file atomically (to a temporary file, then moved into place, so that a file mapped by a
      * loaded model stays valid). The header is padded with spaces to a multiple of 8 bytes.
      *
@@ -407,18 +428,61 @@ public final class SafeTensors {
      * @param metadata string metadata, e.g. {@code {"format": "pt"}}
      */
     public static void write(Path file, List<Entry> entries, Map<String, String> metadata) {
+        List<Slot> slots = new ArrayList<>();
+        for (Entry e : entries) {
+            slots.add(new Slot(e.name(), e.storeAs(), e.array().getShape().getShape(), e.array().size()));
+        }
+        writeAtomically(file, header(slots, metadata), ch -> {
+            for (Entry e : entries) {
+                writeData(ch, e);
+            }
+        });
+    }
+
+    /**
+     * Writes float32 tensors held in Java arrays, like {@link #write}: atomically, header padded to 8 bytes,
+     * values stored exactly (little-endian F32).
+     *
+     * @param file destination
+     * @param tensors tensors in the order to write them
+     * @param metadata string metadata, e.g. {@code {"format": "pt"}}
+     */
+    public static void writeFloats(Path file, List<FloatTensor> tensors, Map<String, String> metadata) {
+        List<Slot> slots = new ArrayList<>();
+        for (FloatTensor t : tensors) {
+            slots.add(new Slot(t.name(), StorageType.F32, t.shape(), t.values().length));
+        }
+        writeAtomically(file, header(slots, metadata), ch -> {
+            for (FloatTensor t : tensors) {
+                ByteBuffer b = ByteBuffer.allocate(t.values().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(t.values());
+                writeAll(ch, b);
+            }
+        });
+    }
+
+    /** One tensor's place in a header being written. */
+    private record Slot(String name, StorageType type, long[] shape, long numel) {}
+
+    /** The data section, written after the header. */
+    private interface Body {
+        void write(FileChannel ch) throws IOException;
+    }
+
+    /** The header bytes: JSON with consecutive data offsets, padded with spaces to a multiple of 8. */
+    private static byte[] header(List<Slot> slots, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode md = header.putObject("__metadata__");
             metadata.forEach(md::put);
         }
         long offset = 0;
-        for (Entry e : entries) {
-            long bytes = e.array().size() * e.storeAs().bytes();
-            ObjectNode t = header.putObject(e.name());
-            t.put("dtype", e.storeAs().name());
+        for (Slot s : slots) {
+            long bytes = s.numel() * s.type().bytes();
+            ObjectNode t = header.putObject(s.name());
+            t.put("dtype", s.type().name());
             ArrayNode shape = t.putArray("shape");
-            for (long d : e.array().getShape().getShape()) {
+            for (long d : s.shape()) {
                 shape.add(d);
             }
             ArrayNode off = t.putArray("data_offsets");
@@ -430,14 +494,16 @@ public final class SafeTensors {
         int padded = (json.length + 7) / 8 * 8;
         byte[] hdr = Arrays.copyOf(json, padded);
         Arrays.fill(hdr, json.length, padded, (byte) ' ');
+        return hdr;
+    }
+
+    private static void writeAtomically(Path file, byte[] hdr, Body body) {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ch.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, hdr.length));
             ch.write(ByteBuffer.wrap(hdr));
-            for (Entry e : entries) {
-                writeData(ch, e);
-            }
+            body.write(ch);
         } catch (IOException ex) {
             throw new SafeTensorsException("cannot write %s: %s".formatted(tmp, ex.getMessage()), ex);
         }

@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Request validation and EasyEdit / KnowEdit JSON forms. */
 class EditRequestTest {
@@ -48,5 +53,29 @@ class EditRequestTest {
         assertThat(e.locality().get("nq")).hasSize(2);
         assertThatThrownBy(() -> EditRequest.fromJson(json.readTree("{\"prompt\": \"x\"}")))
                 .hasMessageContaining("no 'subject'");
+    }
+
+    @Test
+    void readsRequestFilesAsJsonArraysOrJsonLines(@TempDir Path tmp) throws IOException {
+        String a = "{\"prompt\": \"{} is a city in\", \"subject\": \"Bouvmere\", \"target_new\": \"Vietnam\"}";
+        String b = "{\"prompt\": \"Zora works as a\", \"subject\": \"Zora\", \"target_new\": [\"diplomat\"], \"ground_truth\": \"dentist\"}";
+        Path array = Files.writeString(tmp.resolve("r.json"), "[" + a + ",\n" + b + "]");
+        Path lines = Files.writeString(tmp.resolve("r.jsonl"), a + "\n" + b + "\n");
+        Path single = Files.writeString(tmp.resolve("one.json"), a);
+        for (Path p : List.of(array, lines)) {
+            List<EditRequest> rs = EditRequest.readAll(p);
+            assertThat(rs).extracting(EditRequest::subject).containsExactly("Bouvmere", "Zora");
+            assertThat(rs.get(1).targetNew()).isEqualTo("diplomat");
+            assertThat(rs.get(1).groundTruth()).isEqualTo("dentist");
+        }
+        assertThat(EditRequest.readAll(single)).hasSize(1);
+        Path bad = Files.writeString(tmp.resolve("bad.json"), "[" + a + ", {\"prompt\": \"x\"}]");
+        assertThatThrownBy(() -> EditRequest.readAll(bad)).hasMessageContaining("request 2 of").hasMessageContaining("no 'subject'");
+        Path empty = Files.writeString(tmp.resolve("empty.json"), "[]");
+        assertThatThrownBy(() -> EditRequest.readAll(empty)).hasMessageContaining("holds no edit request");
+        Path notJson = Files.writeString(tmp.resolve("x.txt"), "prompt: a");
+        assertThatThrownBy(() -> EditRequest.readAll(notJson)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is not JSON");
+        assertThatThrownBy(() -> EditRequest.readAll(tmp.resolve("missing.json"))).hasMessageContaining("cannot read");
     }
 }

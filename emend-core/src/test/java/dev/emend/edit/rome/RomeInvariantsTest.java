@@ -17,6 +17,7 @@ import dev.emend.edit.EditRequest;
 import dev.emend.edit.EditResult;
 import dev.emend.edit.EditSession;
 import dev.emend.edit.EditTesting;
+import dev.emend.edit.PeftAdapter;
 import dev.emend.edit.WeightDelta;
 import dev.emend.model.HookPoint;
 import dev.emend.model.LanguageModel;
@@ -146,6 +147,30 @@ class RomeInvariantsTest {
         assertThat(r.stats().value("edits")).isEqualTo(2);
         r.patch().revert();
         assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty();
+    }
+
+    @Test
+    void editsExportAsAPeftAdapterHoldingTheirFactors(@TempDir Path adapterDir) {
+        EditResult r = editor("rome.yaml").applyAll(List.of(REQUEST, EditRequest.of("{} is in the city of", "Eiffel Tower", "and")));
+        try {
+            WeightRef w = model.architecture().weight(HookPoint.Site.MLP_POST, 1);
+            WeightDelta.LowRank u = (WeightDelta.LowRank) ((WeightDelta) r.patch()).update(w.name());
+            PeftAdapter adapter = PeftAdapter.builder(model).add((WeightDelta) r.patch()).build();
+            adapter.write(adapterDir);
+            assertThat(adapter.modules()).singleElement().satisfies(m -> {
+                assertThat(m.name()).isEqualTo("transformer.h.1.mlp.c_proj");
+                assertThat(m.rank()).isEqualTo(2);
+            });
+            Fixtures.Reference file = new Fixtures.Reference(adapterDir.resolve(PeftAdapter.WEIGHTS_FILE));
+            String key = "base_model.model.transformer.h.1.mlp.c_proj.";
+            assertThat(file.shape(key + "lora_A.weight")).containsExactly(2, w.inFeatures());   // [r,F]
+            assertThat(file.shape(key + "lora_B.weight")).containsExactly(w.outFeatures(), 2);  // [D,r]
+            assertThat(file.floats(key + "lora_A.weight")).containsExactly(u.right());
+            assertThat(file.floats(key + "lora_B.weight")).containsExactly(u.left());
+            assertThat(adapter.config().get("fan_in_fan_out").asBoolean()).isTrue();
+        } finally {
+            r.patch().revert();
+        }
     }
 
     @Test
