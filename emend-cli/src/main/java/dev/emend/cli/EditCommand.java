@@ -9,6 +9,7 @@ import dev.emend.edit.Editor;
 import dev.emend.edit.Editors;
 import dev.emend.edit.OptimizationStep;
 import dev.emend.edit.PeftAdapter;
+import dev.emend.edit.WeightDelta;
 import dev.emend.edit.locate.TargetTokens;
 import dev.emend.model.GenerationConfig;
 import dev.emend.model.Generator;
@@ -41,7 +42,7 @@ final class EditCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME", description = "editing method (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit", description = "editing method (default: ${DEFAULT-VALUE})")
     String method;
 
     @Option(names = "--hparams", paramLabel = "FILE", description = "EasyEdit hparams YAML (default: the bundled file named after the model folder)")
@@ -136,12 +137,15 @@ final class EditCommand implements Callable<Integer> {
                 out.printf("%-5s %-" + w + "s %9.4f %9.4f%n", "old", quote(olds.get(i)), before.get(i)[1], after[1]);
             }
             List<Double> loss = r.stats().loss();
-            if (requests.size() == 1) {
+            if (requests.size() == 1 && !Double.isNaN(r.stats().value("division_factor"))) {
                 out.printf("layer %d · %.2f s · %d steps · loss %.3f → %.3f · ‖Δ‖ %.3g · k·u %.3g%n",
                         (int) r.stats().value("layer"), r.stats().seconds(), loss.size(), loss.get(0), loss.get(loss.size() - 1),
                         r.stats().value("update_norm"), r.stats().value("division_factor"));
             } else {
-                out.printf("%d edits · %.2f s · %d steps%n", requests.size(), r.stats().seconds(), loss.size());
+                String norms = r.patch() instanceof WeightDelta d ? d.parameters().stream()
+                        .map(p -> "%s ‖Δ‖ %.3g".formatted(p, d.update(p).norm())).collect(java.util.stream.Collectors.joining(", ")) : "";
+                out.printf("%d edit%s · %.2f s · %d optimisation steps · %s%n", requests.size(), requests.size() == 1 ? "" : "s",
+                        r.stats().seconds(), loss.size(), norms);
             }
             if (save != null) {
                 ModelSaver.save(model, save, ModelSaver.Options.full());

@@ -125,6 +125,24 @@ class CliTest {
     }
 
     @Test
+    void memitEditsABatchOverTwoLayers(@TempDir Path tmp) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        Path model = Path.of("../models/fact-world").toAbsolutePath().normalize();
+        JsonNode cases = json.readTree(model.resolve("bench/modification.json").toFile());
+        Path requests = tmp.resolve("requests.json");
+        json.writeValue(requests.toFile(), json.createArrayNode().add(cases.get(0)).add(cases.get(1)));
+        Run r = run("edit", "--model", model.toString(), "--method", "MEMIT", "--requests", requests.toString(),
+                "--adapter", tmp.resolve("adapter").toString(), "--stats-dir", tmp.resolve("stats").toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("MEMIT edit of").contains("bundled MEMIT/fact-world.yaml").contains("2 edits")
+                .contains("transformer.h.0.mlp.c_proj.weight ‖Δ‖").contains("transformer.h.1.mlp.c_proj.weight ‖Δ‖")
+                .contains("PEFT LoRA adapter (r=2: transformer.h.0.mlp.c_proj, transformer.h.1.mlp.c_proj)");
+        Matcher m = Pattern.compile("new\\s+\"diplomat\"\\s+([0-9.]+)\\s+([0-9.]+)").matcher(r.out());
+        assertThat(m.find()).as(r.out()).isTrue();
+        assertThat(Double.parseDouble(m.group(2))).isGreaterThan(0.5);
+    }
+
+    @Test
     void evalWorldChecksTheCard() {
         Run r = run("eval-world", "--model", "../models/fact-world", "--check");
         assertThat(r.status()).as(r.err()).isZero();
