@@ -116,6 +116,9 @@ public final class EditEvaluator {
     }
 
     List<PreEdit> preCases(List<Integer> ids, List<EditRequest> requests) {
+        if (requests.isEmpty()) {
+            return List.of();
+        }
         List<Sections<TokenMatch>> tf = teacherForced(requests);
         List<Sections<String>> answers = options.generation() ? answers(tf) : null;
         List<PreEdit> out = new ArrayList<>();
@@ -139,6 +142,9 @@ public final class EditEvaluator {
     List<PhaseScores> postCases(List<Integer> ids, List<EditRequest> requests, List<PreEdit> pre) {
         if (pre.size() != requests.size()) {
             throw new IllegalArgumentException("%d requests but %d pre-edit measurements".formatted(requests.size(), pre.size()));
+        }
+        if (requests.isEmpty()) {
+            return List.of();
         }
         List<Sections<TokenMatch>> tf = teacherForced(requests);
         List<Sections<String>> answers = options.generation() ? answers(tf) : null;

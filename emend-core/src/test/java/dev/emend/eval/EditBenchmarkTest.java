@@ -163,6 +163,14 @@ class EditBenchmarkTest {
     }
 
     @Test
+    void noCasesGiveAnEmptyReport() {
+        EvalReport r = run(new RandomRankOneEditor(1f), List.of(), EditBenchmark.Mode.SEQUENTIAL, EvalOptions.defaults().withGeneration(true));
+        assertThat(r.cases()).isEmpty();
+        assertThat(r.summary().post().rewriteAcc()).isNull();
+        assertThat(r.toJson().get("summary").get("post").has("rewrite_acc")).isFalse();
+    }
+
+    @Test
     void failedEditsAreRecordedAndLeftOutOfTheMeans() {
         List<EditRequest> requests = List.of(request("Rome"), request("fail"), request("Lyon"));
         for (EditBenchmark.Mode mode : EditBenchmark.Mode.values()) {
