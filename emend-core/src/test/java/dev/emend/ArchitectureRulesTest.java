@@ -89,6 +89,15 @@ class ArchitectureRulesTest {
     }
 
     @Test
+    void evaluationSeesEditingModelTokenizerAndTensorOnly() {
+        // design.md §3.3: eval → edit, data, model, tokenizer, tensor; it scores editors through the Editor interface
+        noClasses().that().resideInAPackage("dev.emend.eval..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.edit.rome..", "dev.emend.stats..",
+                        "dev.emend.trace..", "dev.emend.train..", "dev.emend.world..", "dev.emend.config..", "dev.emend.gguf..")
+                .check(core);
+    }
+
+    @Test
     void sharedEditingCodeDoesNotSeeMethods() {
         // edit.locate is shared by every method; of the top-level edit package only the Editors registry knows them
         noClasses().that().resideInAPackage("dev.emend.edit.locate..")

@@ -1,0 +1,289 @@
+package dev.emend.eval;
+
+import dev.emend.edit.EditRequest;
+import dev.emend.eval.PhaseScores.AnswerScore;
+import dev.emend.eval.PhaseScores.TokenMatch;
+import dev.emend.eval.metrics.AnswerMatch;
+import dev.emend.eval.metrics.Locality;
+import dev.emend.eval.metrics.NGramEntropy;
+import dev.emend.eval.metrics.TeacherForced;
+import dev.emend.model.GenerationConfig;
+import dev.emend.model.GenerationResult;
+import dev.emend.model.Generator;
+import dev.emend.model.LanguageModel;
+import dev.emend.model.Scorer;
+import dev.emend.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Scores a model on edit requests, EasyEdit's {@code compute_edit_quality} (easyedit-reference §2): the pre-edit
+ * pass on the unedited model, the post-edit pass on the edited one. It never edits or reverts; {@link EditBenchmark}
+ * runs the loop.
+ *
+ * <p>Every teacher-forced row of the cases passed together (edit prompt, rephrasings, locality and portability
+ * probes) goes through one {@link Scorer} call, which batches them. The pre-edit locality argmaxes are computed once,
+ * in the pre pass, and kept in {@link PreEdit} for the post pass.
+ *
+ * <p>Case ids matter only for fluency: case {@code i} samples with seed {@code options.seed() + i}, before and after
+ * its edit alike.
+ */
+public final class EditEvaluator {
+    /** EasyEdit's LLM-judge stop strings; the answer is cut before the first. */
+    private static final List<String> ANSWER_STOPS = List.of(".", "\n");
+
+    private final LanguageModel model;
+    private final EvalOptions options;
+    private final Scorer scorer;
+    private final Generator generator;
+
+    /**
+     * @param model the model to score (the same object the editor edits)
+     * @param options what to measure besides the teacher-forced metrics
+     */
+    public EditEvaluator(LanguageModel model, EvalOptions options) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.options = Objects.requireNonNull(options, "options");
+        this.scorer = new Scorer(model);
+        this.generator = new Generator(model);
+    }
+
+    /** @return the options */
+    public EvalOptions options() {
+        return options;
+    }
+
+    /**
+     * The pre-edit measurement of one case, with what its post pass compares against.
+     *
+     * @param scores the pre-edit scores (no locality accuracies, as in EasyEdit)
+     * @param localityOutputs per locality key and probe, the unedited model's argmax tokens at the answer positions
+     *     (EasyEdit's {@code <key>_output})
+     * @param localityAnswers per locality key and probe, the unedited model's greedy answer; empty unless the
+     *     generation protocol is on
+     */
+    public record PreEdit(PhaseScores scores, Map<String, List<int[]>> localityOutputs,
+            Map<String, List<String>> localityAnswers) {}
+
+    /**
+     * Scores one case on the unedited model.
+     *
+     * @param caseId the case's id (fluency seed)
+     * @param request the case
+     * @return its pre-edit measurement
+     */
+    public PreEdit pre(int caseId, EditRequest request) {
+        return preCases(List.of(caseId), List.of(request)).get(0);
+    }
+
+    /**
+     * Scores cases on the unedited model in shared batches; case {@code i} of the list has id {@code i}.
+     *
+     * @param requests the cases
+     * @return one pre-edit measurement per case
+     */
+    public List<PreEdit> pre(List<EditRequest> requests) {
+        return preCases(indices(requests.size()), requests);
+    }
+
+    /**
+     * Scores one case on the edited model.
+     *
+     * @param caseId the case's id, as in its pre pass
+     * @param request the case
+     * @param pre its pre-edit measurement
+     * @return the post-edit scores, with locality as agreement with {@code pre}
+     */
+    public PhaseScores post(int caseId, EditRequest request, PreEdit pre) {
+        return postCases(List.of(caseId), List.of(request), List.of(pre)).get(0);
+    }
+
+    /**
+     * Scores cases on the edited model in shared batches; case {@code i} of the list has id {@code i}.
+     *
+     * @param requests the cases
+     * @param pre their pre-edit measurements, in the same order
+     * @return one post-edit score per case
+     */
+    public List<PhaseScores> post(List<EditRequest> requests, List<PreEdit> pre) {
+        return postCases(indices(requests.size()), requests, pre);
+    }
+
+    List<PreEdit> preCases(List<Integer> ids, List<EditRequest> requests) {
+        if (requests.isEmpty()) {
+            return List.of();
+        }
+        List<Sections<TokenMatch>> tf = teacherForced(requests);
+        List<Sections<String>> answers = options.generation() ? answers(tf) : null;
+        List<PreEdit> out = new ArrayList<>();
+        for (int c = 0; c < requests.size(); c++) {
+            Sections<TokenMatch> s = tf.get(c);
+            Map<String, List<int[]>> outputs = PhaseScores.map(s.locality(), l -> l.stream().map(TokenMatch::predicted).toList());
+            Map<String, List<String>> locAnswers = Map.of();
+            PhaseScores.Generation gen = null;
+            if (answers != null) {
+                Sections<String> a = answers.get(c);
+                locAnswers = a.locality();
+                gen = generation(s, a, null);
+            }
+            PhaseScores scores = new PhaseScores(s.rewrite(), s.rephrase(), Map.of(), s.portability(),
+                    options.fluency() ? fluency(ids.get(c), requests.get(c)) : null, gen);
+            out.add(new PreEdit(scores, outputs, locAnswers));
+        }
+        return out;
+    }
+
+    List<PhaseScores> postCases(List<Integer> ids, List<EditRequest> requests, List<PreEdit> pre) {
+        if (pre.size() != requests.size()) {
+            throw new IllegalArgumentException("%d requests but %d pre-edit measurements".formatted(requests.size(), pre.size()));
+        }
+        if (requests.isEmpty()) {
+            return List.of();
+        }
+        List<Sections<TokenMatch>> tf = teacherForced(requests);
+        List<Sections<String>> answers = options.generation() ? answers(tf) : null;
+        List<PhaseScores> out = new ArrayList<>();
+        for (int c = 0; c < requests.size(); c++) {
+            Sections<TokenMatch> s = tf.get(c);
+            PreEdit p = pre.get(c);
+            Map<String, List<Double>> locality = new LinkedHashMap<>();
+            for (Map.Entry<String, List<TokenMatch>> e : s.locality().entrySet()) {
+                List<int[]> before = p.localityOutputs().get(e.getKey());
+                List<TokenMatch> after = e.getValue();
+                if (before == null || before.size() != after.size()) {
+                    throw new IllegalArgumentException("the pre-edit measurement of case %d does not match its locality key '%s'"
+                            .formatted(ids.get(c), e.getKey()));
+                }
+                List<Double> acc = new ArrayList<>();
+                for (int i = 0; i < after.size(); i++) {
+                    acc.add(Locality.agreement(before.get(i), after.get(i).predicted()));
+                }
+                locality.put(e.getKey(), acc);
+            }
+            PhaseScores.Generation gen = answers == null ? null : generation(s, answers.get(c), p.localityAnswers());
+            out.add(new PhaseScores(s.rewrite(), s.rephrase(), locality, s.portability(),
+                    options.fluency() ? fluency(ids.get(c), requests.get(c)) : null, gen));
+        }
+        return out;
+    }
+
+    /** One Scorer call over every probe of every case. */
+    private List<Sections<TokenMatch>> teacherForced(List<EditRequest> requests) {
+        Tokenizer tok = model.tokenizer();
+        List<Sections<EditRequest.Probe>> probes = requests.stream().map(Sections::of).toList();
+        List<Scorer.Request> rows = new ArrayList<>();
+        probes.forEach(s -> s.forEach(p -> rows.add(TeacherForced.request(tok, p.prompt(), p.groundTruth()))));
+        Iterator<Scorer.TargetScore> scores = scorer.score(rows).iterator();
+        List<Sections<TokenMatch>> out = new ArrayList<>();
+        for (Sections<EditRequest.Probe> s : probes) {
+            out.add(s.map(p -> {
+                Scorer.TargetScore t = scores.next();
+                return new TokenMatch(p.prompt(), p.groundTruth(), t.targetIds(), t.argmax());
+            }));
+        }
+        return out;
+    }
+
+    /**
+     * Greedy answers to every probe, in one batch: at most (the reference's token count + margin) new tokens, stopping
+     * at EOS, decoded without special tokens, cut before the first stop string, trimmed.
+     */
+    private List<Sections<String>> answers(List<Sections<TokenMatch>> tf) {
+        Tokenizer tok = model.tokenizer();
+        List<int[]> prompts = new ArrayList<>();
+        List<Integer> limits = new ArrayList<>();
+        tf.forEach(s -> s.forEach(m -> {
+            prompts.add(tok.encode(m.prompt(), true));
+            limits.add(m.labels().length + options.answerMargin());
+        }));
+        int max = limits.stream().mapToInt(Integer::intValue).max().orElse(1);
+        List<GenerationResult> gens = generator.generateIds(prompts, GenerationConfig.greedy(max));
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < gens.size(); i++) {
+            int[] ids = gens.get(i).newIds();
+            String text = tok.decode(Arrays.copyOf(ids, Math.min(ids.length, limits.get(i))), true);
+            for (String stop : ANSWER_STOPS) {
+                int at = text.indexOf(stop);
+                if (at >= 0) {
+                    text = text.substring(0, at);
+                }
+            }
+            texts.add(text.strip());
+        }
+        Iterator<String> it = texts.iterator();
+        List<Sections<String>> out = new ArrayList<>();
+        tf.forEach(s -> out.add(s.map(m -> it.next())));
+        return out;
+    }
+
+    /** Scores answers against their references; after an edit, locality answers are compared with the pre-edit ones. */
+    private static PhaseScores.Generation generation(Sections<TokenMatch> tf, Sections<String> answers,
+            Map<String, List<String>> preLocality) {
+        Map<String, List<AnswerScore>> locality = new LinkedHashMap<>();
+        tf.locality().forEach((key, matches) -> {
+            List<AnswerScore> l = new ArrayList<>();
+            for (int i = 0; i < matches.size(); i++) {
+                String ref = preLocality == null ? matches.get(i).target() : preLocality.get(key).get(i);
+                l.add(score(matches.get(i).prompt(), answers.locality().get(key).get(i), ref));
+            }
+            locality.put(key, l);
+        });
+        Map<String, List<AnswerScore>> portability = new LinkedHashMap<>();
+        tf.portability().forEach((key, matches) -> {
+            List<AnswerScore> l = new ArrayList<>();
+            for (int i = 0; i < matches.size(); i++) {
+                l.add(score(matches.get(i).prompt(), answers.portability().get(key).get(i), matches.get(i).target()));
+            }
+            portability.put(key, l);
+        });
+        return new PhaseScores.Generation(scores(tf.rewrite(), answers.rewrite()), scores(tf.rephrase(), answers.rephrase()),
+                locality, portability);
+    }
+
+    private static List<AnswerScore> scores(List<TokenMatch> tf, List<String> answers) {
+        List<AnswerScore> out = new ArrayList<>();
+        for (int i = 0; i < tf.size(); i++) {
+            out.add(score(tf.get(i).prompt(), answers.get(i), tf.get(i).target()));
+        }
+        return out;
+    }
+
+    private static AnswerScore score(String prompt, String answer, String reference) {
+        return new AnswerScore(prompt, answer, reference, AnswerMatch.exactMatch(answer, reference),
+                AnswerMatch.f1(answer, reference));
+    }
+
+    /**
+     * EasyEdit's {@code test_generation_quality}: one top-k sampled text from the edit prompt, {@code fluencyMaxLength}
+     * tokens in total with the prompt (capped at the context length), decoded with the prompt, cleaned, scored.
+     */
+    private PhaseScores.Fluency fluency(int caseId, EditRequest request) {
+        Tokenizer tok = model.tokenizer();
+        int[] prompt = tok.encode(request.filledPrompt(), true);
+        int total = Math.min(options.fluencyMaxLength(), model.config().maxPositions());
+        int[] all = prompt;
+        if (total > prompt.length) {
+            GenerationConfig cfg = new GenerationConfig(total - prompt.length, 1.0, options.fluencyTopK(), 1.0,
+                    options.seed() + caseId, List.of(), false);
+            int[] generated = generator.generateIds(List.of(prompt), cfg).get(0).newIds();
+            all = Arrays.copyOf(prompt, prompt.length + generated.length);
+            System.arraycopy(generated, 0, all, prompt.length, generated.length);
+        }
+        String text = NGramEntropy.clean(tok.decode(all, true));
+        return new PhaseScores.Fluency(NGramEntropy.fluency(text), text);
+    }
+
+    private static List<Integer> indices(int n) {
+        List<Integer> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(i);
+        }
+        return Collections.unmodifiableList(out);
+    }
+}

@@ -1,0 +1,207 @@
+package dev.emend.eval;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.emend.edit.EditRequest;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * JSON for evaluation results in EasyEdit's vocabulary (easyedit-reference §2.1), so that runs can be diffed against
+ * the Python reference. A case:
+ * <pre>{"case_id": 0, "requested_rewrite": {prompt, subject, target_new, ground_truth, rephrase_prompt, locality,
+ *   portability}, "time": 0.41,
+ *  "pre":  {"rewrite_acc": [0.0], "rephrase_acc": [0.0], "portability": {"Subject_Aliasing_acc": [0.0]},
+ *           "fluency": {"ngram_entropy": 4.9, "text": "…"}, "generation": {…}},
+ *  "post": {"rewrite_acc": [1.0], "rephrase_acc": [1.0], "locality": {"Neighborhood_acc": [1.0, 0.5]},
+ *           "portability": {…}, …}}</pre>
+ * Lists hold one value per prompt, as EasyEdit's. {@code pre} has no {@code locality} (EasyEdit drops the raw outputs
+ * after computing the post accuracies). {@code fluency} and {@code generation} appear only when measured; a failed
+ * case has {@code "error"} and no {@code post}. The generation section, which EasyEdit does not have, lists per probe
+ * {@code {prompt, answer, reference, exact_match, f1}}. Requests are written in KnowEdit's list form, which
+ * {@link EditRequest#fromJson} reads back.
+ */
+public final class EvalJson {
+    private EvalJson() {}
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /** @param report a report @return its JSON */
+    public static ObjectNode report(EvalReport report) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("method", report.method());
+        o.put("mode", report.mode().name().toLowerCase(java.util.Locale.ROOT));
+        ObjectNode opt = o.putObject("options");
+        EvalOptions e = report.options();
+        opt.put("test_generation", e.fluency());
+        opt.put("generation_protocol", e.generation());
+        opt.put("answer_margin", e.answerMargin());
+        opt.put("fluency_max_length", e.fluencyMaxLength());
+        opt.put("fluency_top_k", e.fluencyTopK());
+        opt.put("seed", e.seed());
+        o.set("summary", summary(report.summary()));
+        ArrayNode cases = o.putArray("cases");
+        report.cases().forEach(c -> cases.add(caseResult(c)));
+        return o;
+    }
+
+    /** @param c a case @return its EasyEdit-style record */
+    public static ObjectNode caseResult(CaseResult c) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("case_id", c.caseId());
+        o.set("requested_rewrite", request(c.request()));
+        if (!Double.isNaN(c.time())) {
+            o.put("time", c.time());
+        }
+        o.set("pre", phase(c.pre()));
+        if (c.post() != null) {
+            o.set("post", phase(c.post()));
+        }
+        if (c.error() != null) {
+            o.put("error", c.error());
+        }
+        return o;
+    }
+
+    /** @param s scores of one phase @return {@code {rewrite_acc, rephrase_acc, locality, portability, fluency, generation}} */
+    public static ObjectNode phase(PhaseScores s) {
+        ObjectNode o = MAPPER.createObjectNode();
+        numbers(o.putArray("rewrite_acc"), s.rewriteAcc());
+        if (!s.rephrase().isEmpty()) {
+            numbers(o.putArray("rephrase_acc"), s.rephraseAcc());
+        }
+        if (!s.locality().isEmpty()) {
+            accMap(o.putObject("locality"), s.locality());
+        }
+        if (!s.portability().isEmpty()) {
+            accMap(o.putObject("portability"), s.portabilityAcc());
+        }
+        if (s.fluency() != null) {
+            ObjectNode f = o.putObject("fluency");
+            f.put("ngram_entropy", s.fluency().ngramEntropy());
+            f.put("text", s.fluency().text());
+        }
+        if (s.generation() != null) {
+            PhaseScores.Generation g = s.generation();
+            ObjectNode gen = o.putObject("generation");
+            answers(gen.putArray("rewrite"), g.rewrite());
+            if (!g.rephrase().isEmpty()) {
+                answers(gen.putArray("rephrase"), g.rephrase());
+            }
+            if (!g.locality().isEmpty()) {
+                ObjectNode l = gen.putObject("locality");
+                g.locality().forEach((k, v) -> answers(l.putArray(k), v));
+            }
+            if (!g.portability().isEmpty()) {
+                ObjectNode p = gen.putObject("portability");
+                g.portability().forEach((k, v) -> answers(p.putArray(k), v));
+            }
+        }
+        return o;
+    }
+
+    /** @param s a summary @return {@code {cases, failed, time, pre: {...}, post: {...}}} */
+    public static ObjectNode summary(Summary s) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("cases", s.cases());
+        o.put("failed", s.failed());
+        putNumber(o, "time", s.time());
+        o.set("pre", phaseSummary(s.pre()));
+        o.set("post", phaseSummary(s.post()));
+        return o;
+    }
+
+    private static ObjectNode phaseSummary(Summary.PhaseSummary p) {
+        ObjectNode o = MAPPER.createObjectNode();
+        putNumber(o, "rewrite_acc", p.rewriteAcc());
+        putNumber(o, "rephrase_acc", p.rephraseAcc());
+        if (!p.locality().isEmpty()) {
+            ObjectNode l = o.putObject("locality");
+            p.locality().forEach((k, v) -> putNumber(l, k + "_acc", v));
+        }
+        if (!p.portability().isEmpty()) {
+            ObjectNode l = o.putObject("portability");
+            p.portability().forEach((k, v) -> putNumber(l, k + "_acc", v));
+        }
+        putNumber(o, "locality_mean", p.localityMean());
+        putNumber(o, "portability_mean", p.portabilityMean());
+        if (p.fluency() != null) {
+            putNumber(o.putObject("fluency"), "ngram_entropy", p.fluency());
+        }
+        if (p.generation() != null) {
+            Summary.GenerationSummary g = p.generation();
+            ObjectNode gen = o.putObject("generation");
+            match(gen, "rewrite", g.rewrite());
+            match(gen, "rephrase", g.rephrase());
+            if (!g.locality().isEmpty()) {
+                ObjectNode l = gen.putObject("locality");
+                g.locality().forEach((k, v) -> match(l, k, v));
+            }
+            if (!g.portability().isEmpty()) {
+                ObjectNode l = gen.putObject("portability");
+                g.portability().forEach((k, v) -> match(l, k, v));
+            }
+        }
+        return o;
+    }
+
+    /** @param r a request @return it in KnowEdit's JSON form */
+    public static ObjectNode request(EditRequest r) {
+        ObjectNode o = MAPPER.createObjectNode();
+        o.put("prompt", r.prompt());
+        o.put("subject", r.subject());
+        o.put("target_new", r.targetNew());
+        if (r.groundTruth() != null) {
+            o.put("ground_truth", r.groundTruth());
+        }
+        if (r.rephrasePrompts().size() == 1) {
+            o.put("rephrase_prompt", r.rephrasePrompts().get(0));
+        } else if (!r.rephrasePrompts().isEmpty()) {
+            ArrayNode a = o.putArray("rephrase_prompt");
+            r.rephrasePrompts().forEach(a::add);
+        }
+        probes(o, "locality", r.locality());
+        probes(o, "portability", r.portability());
+        return o;
+    }
+
+    private static void probes(ObjectNode o, String name, Map<String, List<EditRequest.Probe>> probes) {
+        if (probes.isEmpty()) {
+            return;
+        }
+        ObjectNode m = o.putObject(name);
+        probes.forEach((k, v) -> {
+            ArrayNode a = m.putArray(k);
+            v.forEach(p -> a.addObject().put("prompt", p.prompt()).put("ground_truth", p.groundTruth()));
+        });
+    }
+
+    private static void accMap(ObjectNode o, Map<String, List<Double>> m) {
+        m.forEach((k, v) -> numbers(o.putArray(k + "_acc"), v));
+    }
+
+    private static void numbers(ArrayNode a, List<Double> values) {
+        values.forEach(a::add);
+    }
+
+    private static void answers(ArrayNode a, List<PhaseScores.AnswerScore> scores) {
+        for (PhaseScores.AnswerScore s : scores) {
+            a.addObject().put("prompt", s.prompt()).put("answer", s.answer()).put("reference", s.reference())
+                    .put("exact_match", s.exactMatch()).put("f1", s.f1());
+        }
+    }
+
+    private static void match(ObjectNode o, String key, Summary.Match m) {
+        if (m != null) {
+            o.putObject(key).put("exact_match", m.exactMatch()).put("f1", m.f1());
+        }
+    }
+
+    /** Omits nulls and NaN (not valid JSON). */
+    private static void putNumber(ObjectNode o, String key, Double v) {
+        if (v != null && !v.isNaN()) {
+            o.put(key, v);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.emend.eval;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Means over the cases of a run, as EasyEdit's {@code summary_metrics} (editors/utils.py; easyedit-reference §2.7),
+ * per phase. Fractions in [0,1], not percent.
+ *
+ * <ul>
+ *   <li>{@code rewrite_acc}, {@code rephrase_acc}: the mean over cases of each case's mean (EasyEdit takes
+ *       {@code np.mean} of the per-case lists; with one prompt per case, as in every shipped dataset, the two agree).
+ *       Cases without a rephrase prompt are left out of {@code rephrase_acc}.
+ *   <li>{@code locality}, {@code portability}: per key ({@code <key>_acc}), the mean over the cases that have the key
+ *       of the mean over that case's probes. Keys are not averaged together, as in EasyEdit.
+ *   <li>{@code locality_mean}, {@code portability_mean} (not in EasyEdit's summary; KnowEdit's
+ *       {@code run_knowedit_llama2.py} aggregation): the mean over cases with at least one key of the mean over their
+ *       keys of the per-key mean. A case's keys weigh equally whatever their probe counts.
+ *   <li>{@code fluency.ngram_entropy}: the mean over cases (KnowEdit reports 100 ×).
+ *   <li>{@code generation}: exact match and F1 of the generation protocol, per section (and per key), averaged like
+ *       the teacher-forced metrics.
+ *   <li>{@code time}: the mean edit time in seconds.
+ * </ul>
+ * Failed cases (no post-edit scores) are counted in {@code failed} and left out of every mean, pre included, so pre
+ * and post cover the same cases.
+ *
+ * @param cases cases in the run
+ * @param failed cases whose edit failed
+ * @param pre means before the edits
+ * @param post means after the edits
+ * @param time mean edit seconds
+ */
+public record Summary(int cases, int failed, PhaseSummary pre, PhaseSummary post, double time) {
+
+    /**
+     * Means of one phase; null or empty where no case has the metric.
+     *
+     * @param rewriteAcc mean {@code rewrite_acc}
+     * @param rephraseAcc mean {@code rephrase_acc}, or null
+     * @param locality per key, mean accuracy (empty before the edit)
+     * @param portability per key, mean accuracy
+     * @param localityMean KnowEdit's locality over keys, or null
+     * @param portabilityMean KnowEdit's portability over keys, or null
+     * @param fluency mean n-gram entropy, or null
+     * @param generation the generation protocol's means, or null
+     */
+    public record PhaseSummary(Double rewriteAcc, Double rephraseAcc, Map<String, Double> locality,
+            Map<String, Double> portability, Double localityMean, Double portabilityMean, Double fluency,
+            GenerationSummary generation) {}
+
+    /**
+     * Exact match and F1 means.
+     *
+     * @param exactMatch mean exact match
+     * @param f1 mean token F1
+     */
+    public record Match(double exactMatch, double f1) {}
+
+    /**
+     * The generation protocol's means.
+     *
+     * @param rewrite on the edit prompt
+     * @param rephrase on the rephrase prompts, or null
+     * @param locality per key (before the edit against the ground truth, after it against the pre-edit answers)
+     * @param portability per key
+     */
+    public record GenerationSummary(Match rewrite, Match rephrase, Map<String, Match> locality,
+            Map<String, Match> portability) {}
+
+    /**
+     * @param results the per-case results
+     * @return their summary
+     */
+    public static Summary of(List<CaseResult> results) {
+        List<CaseResult> ok = results.stream().filter(r -> !r.failed()).toList();
+        double time = ok.stream().mapToDouble(CaseResult::time).average().orElse(Double.NaN);
+        return new Summary(results.size(), results.size() - ok.size(),
+                phase(ok.stream().map(CaseResult::pre).toList()), phase(ok.stream().map(CaseResult::post).toList()), time);
+    }
+
+    private static PhaseSummary phase(List<PhaseScores> ps) {
+        Map<String, Double> locality = perKey(ps, PhaseScores::locality);
+        Map<String, Double> portability = perKey(ps, PhaseScores::portabilityAcc);
+        List<PhaseScores> withGeneration = ps.stream().filter(p -> p.generation() != null).toList();
+        List<PhaseScores> withFluency = ps.stream().filter(p -> p.fluency() != null).toList();
+        return new PhaseSummary(
+                meanOfMeans(ps.stream().map(PhaseScores::rewriteAcc).toList()),
+                meanOfMeans(ps.stream().map(PhaseScores::rephraseAcc).toList()),
+                locality, portability,
+                overKeys(ps, PhaseScores::locality), overKeys(ps, PhaseScores::portabilityAcc),
+                withFluency.isEmpty() ? null : withFluency.stream().mapToDouble(p -> p.fluency().ngramEntropy()).average().orElseThrow(),
+                withGeneration.isEmpty() ? null : generation(withGeneration.stream().map(PhaseScores::generation).toList()));
+    }
+
+    private static GenerationSummary generation(List<PhaseScores.Generation> gs) {
+        Map<String, Match> locality = new LinkedHashMap<>();
+        keys(gs, PhaseScores.Generation::locality).forEach(k -> locality.put(k,
+                match(gs.stream().map(g -> g.locality().getOrDefault(k, List.of())).toList())));
+        Map<String, Match> portability = new LinkedHashMap<>();
+        keys(gs, PhaseScores.Generation::portability).forEach(k -> portability.put(k,
+                match(gs.stream().map(g -> g.portability().getOrDefault(k, List.of())).toList())));
+        return new GenerationSummary(match(gs.stream().map(PhaseScores.Generation::rewrite).toList()),
+                match(gs.stream().map(PhaseScores.Generation::rephrase).toList()),
+                Collections.unmodifiableMap(locality), Collections.unmodifiableMap(portability));
+    }
+
+    /** Mean over cases (that have any) of the per-case means of EM and F1; null if no case has any. */
+    private static Match match(List<List<PhaseScores.AnswerScore>> perCase) {
+        List<List<Double>> em = new ArrayList<>();
+        List<List<Double>> f1 = new ArrayList<>();
+        for (List<PhaseScores.AnswerScore> l : perCase) {
+            em.add(l.stream().map(PhaseScores.AnswerScore::exactMatch).toList());
+            f1.add(l.stream().map(PhaseScores.AnswerScore::f1).toList());
+        }
+        Double e = meanOfMeans(em);
+        return e == null ? null : new Match(e, meanOfMeans(f1));
+    }
+
+    private static <T> List<String> keys(List<T> items, Function<T, Map<String, ? extends List<?>>> f) {
+        List<String> keys = new ArrayList<>();
+        for (T t : items) {
+            for (String k : f.apply(t).keySet()) {
+                if (!keys.contains(k)) {
+                    keys.add(k);
+                }
+            }
+        }
+        return keys;
+    }
+
+    private static Map<String, Double> perKey(List<PhaseScores> ps, Function<PhaseScores, Map<String, List<Double>>> f) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (String k : keys(ps, f::apply)) {
+            out.put(k, meanOfMeans(ps.stream().map(p -> f.apply(p).getOrDefault(k, List.of())).toList()));
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** KnowEdit: per case the mean over its keys of the per-key mean, then the mean over cases with any key. */
+    private static Double overKeys(List<PhaseScores> ps, Function<PhaseScores, Map<String, List<Double>>> f) {
+        List<List<Double>> perCase = new ArrayList<>();
+        for (PhaseScores p : ps) {
+            List<Double> keyMeans = new ArrayList<>();
+            f.apply(p).values().forEach(l -> {
+                Double m = mean(l);
+                if (m != null) {
+                    keyMeans.add(m);
+                }
+            });
+            perCase.add(keyMeans);
+        }
+        return meanOfMeans(perCase);
+    }
+
+    /** The mean over non-empty lists of each list's mean; null if all are empty. */
+    static Double meanOfMeans(List<List<Double>> lists) {
+        List<Double> means = new ArrayList<>();
+        for (List<Double> l : lists) {
+            Double m = mean(l);
+            if (m != null) {
+                means.add(m);
+            }
+        }
+        return mean(means);
+    }
+
+    private static Double mean(List<Double> l) {
+        if (l.isEmpty()) {
+            return null;
+        }
+        double s = 0;
+        for (double d : l) {
+            s += d;
+        }
+        return s / l.size();
+    }
+}
