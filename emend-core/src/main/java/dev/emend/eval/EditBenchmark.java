@@ -32,7 +32,12 @@ public final class EditBenchmark {
          */
         SEQUENTIAL,
         /** Sequential editing evaluated after each edit, on the model edited so far (EasyEdit HEAD); revert all. */
-        SEQUENTIAL_EVAL_EACH
+        SEQUENTIAL_EVAL_EACH,
+        /**
+         * EasyEdit's {@code batch_edit}: the cases in consecutive batches, each applied at once with
+         * {@link Editor#applyAll} (MEMIT, AlphaEdit), evaluated, and reverted; a case's time is its batch's share.
+         */
+        BATCH
     }
 
     private final Editor editor;
@@ -64,11 +69,27 @@ public final class EditBenchmark {
      * @return per-case results and their summary
      */
     public EvalReport run(List<EditRequest> requests, Mode mode) {
+        return run(requests, mode, 1);
+    }
+
+    /**
+     * Runs the cases; afterwards the model is as before (every applied patch reverted).
+     *
+     * @param requests the cases; case {@code i} gets id {@code i}
+     * @param mode how to apply and evaluate
+     * @param batchSize cases per {@code applyAll} in {@link Mode#BATCH} (ignored otherwise)
+     * @return per-case results and their summary
+     */
+    public EvalReport run(List<EditRequest> requests, Mode mode, int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+        }
         List<EditEvaluator.PreEdit> pre = evaluator.pre(requests);
         List<CaseResult> results = switch (mode) {
             case SINGLE -> single(requests, pre);
             case SEQUENTIAL -> sequential(requests, pre, false);
             case SEQUENTIAL_EVAL_EACH -> sequential(requests, pre, true);
+            case BATCH -> batches(requests, pre, batchSize);
         };
         return new EvalReport(editor.method(), mode, evaluator.options(), results, Summary.of(results));
     }
@@ -91,6 +112,38 @@ public final class EditBenchmark {
                 edit.patch().revert();
             }
             out.add(new CaseResult(i, r, pre.get(i).scores(), post, edit.stats().seconds(), null));
+        }
+        return out;
+    }
+
+    private List<CaseResult> batches(List<EditRequest> requests, List<EditEvaluator.PreEdit> pre, int size) {
+        List<CaseResult> out = new ArrayList<>();
+        for (int start = 0; start < requests.size(); start += size) {
+            int end = Math.min(requests.size(), start + size);
+            List<Integer> ids = new ArrayList<>();
+            for (int i = start; i < end; i++) {
+                ids.add(i);
+            }
+            List<EditRequest> rs = requests.subList(start, end);
+            List<EditEvaluator.PreEdit> ps = pre.subList(start, end);
+            EditResult edit;
+            try {
+                edit = editor.applyAll(rs);
+            } catch (EditException e) {
+                for (int i = start; i < end; i++) {
+                    out.add(failed(i, requests.get(i), pre.get(i), e));
+                }
+                continue;
+            }
+            List<PhaseScores> scores;
+            try {
+                scores = evaluator.postCases(ids, rs, ps);
+            } finally {
+                edit.patch().revert();
+            }
+            for (int j = 0; j < rs.size(); j++) {
+                out.add(new CaseResult(start + j, rs.get(j), ps.get(j).scores(), scores.get(j), edit.stats().seconds() / rs.size(), null));
+            }
         }
         return out;
     }
