@@ -143,6 +143,31 @@ class CliTest {
     }
 
     @Test
+    void statsComputesAndCachesTheSecondMoment(@TempDir Path tmp) throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            lines.add("The old city %d lies by the river, and the people of the north built its %d towers.".formatted(i, i + 3));
+        }
+        Path text = tmp.resolve("corpus.txt");
+        java.nio.file.Files.write(text, lines);
+        String[] args = {"stats", "--model", FIXTURES.resolve("gpt2").toString(), "--layers", "0,1", "--corpus", text.toString(),
+            "--tokens", "300", "--stats-dir", tmp.resolve("stats").toString()};
+        Run r = run(args);
+        assertThat(r.status()).as(r.err()).isZero();
+        Matcher m = Pattern.compile("layer 1: C is 256 x 256 from (\\d+) key rows of (\\d+) documents").matcher(r.out());
+        assertThat(m.find()).as(r.out()).isTrue();
+        assertThat(Long.parseLong(m.group(1))).isGreaterThanOrEqualTo(300);
+        assertThat(Integer.parseInt(m.group(2))).isLessThan(40);
+        try (var files = java.nio.file.Files.walk(tmp.resolve("stats"))) {
+            assertThat(files.filter(f -> f.toString().endsWith(".safetensors")).count()).isEqualTo(2);
+        }
+        Run again = run(args);                          // found in the cache: same numbers
+        assertThat(again.out()).contains(m.group(0));
+        assertThat(run("stats", "--model", FIXTURES.resolve("gpt2").toString(), "--layers", "9", "--corpus", text.toString(),
+                "--samples", "5").err()).contains("layer 9 is outside the model's layers 0..2");
+    }
+
+    @Test
     void evalWorldChecksTheCard() {
         Run r = run("eval-world", "--model", "../models/fact-world", "--check");
         assertThat(r.status()).as(r.err()).isZero();
