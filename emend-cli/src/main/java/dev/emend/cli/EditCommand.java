@@ -45,8 +45,9 @@ final class EditCommand implements Callable<Integer> {
     @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit", description = "editing method (default: ${DEFAULT-VALUE})")
     String method;
 
-    @Option(names = "--hparams", paramLabel = "FILE", description = "EasyEdit hparams YAML (default: the bundled file named after the model folder)")
-    Path hparams;
+    @Option(names = "--hparams", paramLabel = "FILE|NAME", description = "EasyEdit hparams YAML, or the name of a bundled one "
+            + "(e.g. smollm2-135m; default: the bundled file named after the model folder)")
+    String hparams;
 
     @Option(names = "--prompt", paramLabel = "TEXT", description = "the prompt, containing the subject (or {} where it goes)")
     String prompt;

@@ -97,6 +97,29 @@ public final class Editors {
     }
 
     /**
+     * Creates an editor from a params file or, when no such file exists, from the bundled params of that name (so
+     * {@code --hparams smollm2-135m} finds {@code hparams/ROME/smollm2-135m.yaml}).
+     *
+     * @param method the method
+     * @param model the model
+     * @param fileOrName a YAML path, or a bundled params name
+     * @param context cache, corpora, seed, listener
+     * @return the editor
+     * @throws ConfigException if it is neither, listing what to pass
+     */
+    public Editor create(String method, LanguageModel model, String fileOrName, EditContext context) {
+        Path file = Path.of(fileOrName);
+        if (java.nio.file.Files.isRegularFile(file)) {
+            return create(method, model, file, context);
+        }
+        if (hasBundled(method, fileOrName)) {
+            return createBundled(method, model, fileOrName, context);
+        }
+        throw new ConfigException(("'%s' is neither a params file nor a params name Emend bundles for %s; pass an EasyEdit "
+                + "hparams YAML path or one of the bundled names (hparams/%s/*.yaml in emend-core)").formatted(fileOrName, method, method));
+    }
+
+    /**
      * Creates an editor from params bundled with Emend ({@code hparams/<METHOD>/<name>.yaml} on the class path).
      *
      * @param method the method
