@@ -169,7 +169,8 @@ class MemitInvariantsTest {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"ROME, gpt2-xl", "ROME, llama-7b", "ROME, fact-world", "R-ROME, gpt2-xl",
         "R-ROME, llama-7b", "R-ROME, fact-world", "MEMIT, gpt2-xl", "MEMIT, llama-7b", "MEMIT, fact-world",
-        "AlphaEdit, gpt2-xl", "AlphaEdit, llama3-8b", "AlphaEdit, fact-world"})
+        "AlphaEdit, gpt2-xl", "AlphaEdit, llama3-8b", "AlphaEdit, fact-world", "ROME, smollm2-135m", "R-ROME, smollm2-135m",
+        "MEMIT, smollm2-135m", "AlphaEdit, smollm2-135m"})
     void everyBundledParamsFileLoads(String method, String name) {
         Class<?> type = Editors.standard().factory(method).paramsType();
         Object p = ParamsLoader.read(new ByteArrayInputStream(Editors.bundledText(method, name).orElseThrow()
