@@ -36,18 +36,26 @@ public final class EvalJson {
         ObjectNode o = MAPPER.createObjectNode();
         o.put("method", report.method());
         o.put("mode", report.mode().name().toLowerCase(java.util.Locale.ROOT));
-        ObjectNode opt = o.putObject("options");
-        EvalOptions e = report.options();
+        o.set("options", options(report.options()));
+        o.set("summary", summary(report.summary()));
+        ArrayNode cases = o.putArray("cases");
+        report.cases().forEach(c -> cases.add(caseResult(c)));
+        return o;
+    }
+
+    /**
+     * @param e evaluation options
+     * @return {@code {test_generation, generation_protocol, answer_margin, fluency_max_length, fluency_top_k, seed}}
+     */
+    public static ObjectNode options(EvalOptions e) {
+        ObjectNode opt = MAPPER.createObjectNode();
         opt.put("test_generation", e.fluency());
         opt.put("generation_protocol", e.generation());
         opt.put("answer_margin", e.answerMargin());
         opt.put("fluency_max_length", e.fluencyMaxLength());
         opt.put("fluency_top_k", e.fluencyTopK());
         opt.put("seed", e.seed());
-        o.set("summary", summary(report.summary()));
-        ArrayNode cases = o.putArray("cases");
-        report.cases().forEach(c -> cases.add(caseResult(c)));
-        return o;
+        return opt;
     }
 
     /** @param c a case @return its EasyEdit-style record */
