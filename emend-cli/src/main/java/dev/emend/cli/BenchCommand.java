@@ -114,7 +114,8 @@ final class BenchCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "rewrite_acc %s -> %s%s%s%n", num(pre.rewriteAcc()), num(post.rewriteAcc()),
                 post.rephraseAcc() == null ? "" : ", rephrase_acc %s -> %s".formatted(num(pre.rephraseAcc()), num(post.rephraseAcc())),
                 keys("locality", post.locality()) + keys("portability", post.portability()));
-        stdout.printf(Locale.ROOT, "%.2f s per edit; %s this session%n", s.time(), ProgressBar.duration((System.nanoTime() - start) / 1e9));
+        stdout.printf(Locale.ROOT, "%s s per edit; %s this session%n", Double.isNaN(s.time()) ? "-" : String.format(Locale.ROOT, "%.2f", s.time()),
+                ProgressBar.duration((System.nanoTime() - start) / 1e9));
         stdout.printf("results: %s, %s%n", run.casesFile(), run.summaryFile());
         stdout.flush();
         return 0;

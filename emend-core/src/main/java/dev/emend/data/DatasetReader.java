@@ -543,9 +543,7 @@ public final class DatasetReader {
             if (!v.isObject()) {
                 throw new Malformed("'%s' must be an object of probe lists, got %s".formatted(section, kind(v)));
             }
-            var fields = v.fields();
-            while (fields.hasNext()) {
-                var e = fields.next();
+            for (Map.Entry<String, JsonNode> e : v.properties()) {
                 String where = section + "." + e.getKey();
                 JsonNode list = e.getValue();
                 List<Probe> probes = new ArrayList<>();
