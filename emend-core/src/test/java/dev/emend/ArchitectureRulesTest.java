@@ -98,6 +98,17 @@ class ArchitectureRulesTest {
     }
 
     @Test
+    void dataSeesOnlyEditRequestsAndConfig() {
+        // design.md §3.3: data → edit (EditRequest), config
+        noClasses().that().resideInAPackage("dev.emend.data..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.model..", "dev.emend.tokenizer..",
+                        "dev.emend.tensor..", "dev.emend.eval..", "dev.emend.stats..", "dev.emend.trace..",
+                        "dev.emend.train..", "dev.emend.world..", "dev.emend.edit.rome..", "dev.emend.edit.memit..",
+                        "dev.emend.edit.locate..")
+                .check(core);
+    }
+
+    @Test
     void sharedEditingCodeDoesNotSeeMethods() {
         // edit.locate is shared by every method; of the top-level edit package only the Editors registry knows them
         noClasses().that().resideInAPackage("dev.emend.edit.locate..")

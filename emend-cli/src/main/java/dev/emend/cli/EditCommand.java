@@ -6,7 +6,6 @@ import dev.emend.edit.EditRequest;
 import dev.emend.edit.EditResult;
 import dev.emend.edit.EditSession;
 import dev.emend.edit.Editor;
-import dev.emend.edit.Editors;
 import dev.emend.edit.OptimizationStep;
 import dev.emend.edit.PeftAdapter;
 import dev.emend.edit.WeightDelta;
@@ -16,8 +15,6 @@ import dev.emend.model.Generator;
 import dev.emend.model.LanguageModel;
 import dev.emend.model.ModelSaver;
 import dev.emend.model.Scorer;
-import dev.emend.stats.TextCorpus;
-import dev.emend.world.WorldCorpus;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -89,14 +86,7 @@ final class EditCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         List<EditRequest> requests = requests();
         try (LanguageModel model = options.load()) {
-            EditContext.Builder ctx = EditContext.builder().optSeed(seed)
-                    .optStatsDir(statsDir != null ? statsDir : Path.of(System.getProperty("user.home"), ".cache", "emend", "stats"));
-            if (statsCorpus != null) {
-                TextCorpus c = TextCorpus.read(statsCorpus);
-                ctx.optCorpus(c.name(), c);
-            } else {
-                WorldCorpus.statsCorpus(options.model).ifPresent(c -> ctx.optCorpus(c.name(), c));
-            }
+            EditContext.Builder ctx = EditorSetup.context(options.model, statsCorpus, statsDir, seed);
             if (verbose) {
                 ctx.optListener(new EditListener() {
                     @Override
@@ -111,9 +101,7 @@ final class EditCommand implements Callable<Integer> {
                     }
                 });
             }
-            String name = options.model.toAbsolutePath().normalize().getFileName().toString();
-            Editor editor = hparams != null ? Editors.standard().create(method, model, hparams, ctx.build())
-                    : Editors.standard().createBundled(method, model, name, ctx.build());
+            Editor editor = EditorSetup.create(method, model, options.model, hparams, ctx.build());
             List<String> olds = new ArrayList<>();
             List<double[]> before = new ArrayList<>();
             for (EditRequest q : requests) {
@@ -125,8 +113,8 @@ final class EditCommand implements Callable<Integer> {
             EditSession session = new EditSession();
             session.record(r);
 
-            out.printf("%s edit of %s (params: %s)%s%n", editor.method(), options.model, hparams != null ? hparams
-                    : "bundled " + method + "/" + name + ".yaml", requests.size() == 1 ? "" : ", " + requests.size() + " requests");
+            out.printf("%s edit of %s (params: %s)%s%n", editor.method(), options.model, EditorSetup.paramsName(method,
+                    options.model, hparams), requests.size() == 1 ? "" : ", " + requests.size() + " requests");
             for (int i = 0; i < requests.size(); i++) {
                 EditRequest q = requests.get(i);
                 double[] after = probabilities(model, q.filledPrompt(), q.targetNew(), olds.get(i));

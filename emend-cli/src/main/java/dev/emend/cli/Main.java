@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "emend", mixinStandardHelpOptions = true, version = "emend 0.1.0",
         description = "Knowledge editing for large language models on the JVM.",
         subcommands = {DemoCommand.class, InfoCommand.class, GenerateCommand.class, EditCommand.class,
-            ConvertCommand.class, TrainWorldCommand.class, EvalWorldCommand.class, BenchRuntimeCommand.class, StatsCommand.class,
+            ConvertCommand.class, TrainWorldCommand.class, EvalWorldCommand.class, BenchCommand.class, ReportCommand.class,
+            BenchRuntimeCommand.class, StatsCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {}

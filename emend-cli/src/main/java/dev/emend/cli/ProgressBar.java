@@ -8,10 +8,21 @@ final class ProgressBar {
     private final PrintWriter err;
     private final String label;
     private final long startNanos = System.nanoTime();
+    private final long startDone;
 
     ProgressBar(PrintWriter err, String label) {
+        this(err, label, 0);
+    }
+
+    /**
+     * @param err where to draw
+     * @param label the text before the bar
+     * @param startDone units already done when the bar starts (a resumed run): the ETA counts only the rate since
+     */
+    ProgressBar(PrintWriter err, String label, long startDone) {
         this.err = err;
         this.label = label;
+        this.startDone = startDone;
     }
 
     /**
@@ -25,9 +36,10 @@ final class ProgressBar {
         double frac = total == 0 ? 1 : (double) done / total;
         int filled = (int) Math.round(frac * WIDTH);
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
-        double eta = done == 0 ? 0 : elapsed * (total - done) / done;
+        long doneHere = done - startDone;
+        double eta = doneHere <= 0 ? 0 : elapsed * (total - done) / doneHere;
         err.printf("\r%s [%s%s] %d/%d %s ETA %s   ", label, "=".repeat(filled), " ".repeat(WIDTH - filled), done, total,
-                details, duration(eta));
+                details, doneHere <= 0 && done < total ? "?" : duration(eta));
         err.flush();
     }
 

@@ -1,9 +1,12 @@
 package dev.emend.eval;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emend.edit.EditRequest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -20,7 +23,8 @@ import java.util.Map;
  * after computing the post accuracies). {@code fluency} and {@code generation} appear only when measured; a failed
  * case has {@code "error"} and no {@code post}. The generation section, which EasyEdit does not have, lists per probe
  * {@code {prompt, answer, reference, exact_match, f1}}. Requests are written in KnowEdit's list form, which
- * {@link EditRequest#fromJson} reads back.
+ * {@link EditRequest#fromJson} reads back. {@link #readCase} reads a case record back as far as a {@link Summary} needs
+ * it (accuracies, fluency, generation scores; not the token ids).
  */
 public final class EvalJson {
     private EvalJson() {}
@@ -32,18 +36,26 @@ public final class EvalJson {
         ObjectNode o = MAPPER.createObjectNode();
         o.put("method", report.method());
         o.put("mode", report.mode().name().toLowerCase(java.util.Locale.ROOT));
-        ObjectNode opt = o.putObject("options");
-        EvalOptions e = report.options();
+        o.set("options", options(report.options()));
+        o.set("summary", summary(report.summary()));
+        ArrayNode cases = o.putArray("cases");
+        report.cases().forEach(c -> cases.add(caseResult(c)));
+        return o;
+    }
+
+    /**
+     * @param e evaluation options
+     * @return {@code {test_generation, generation_protocol, answer_margin, fluency_max_length, fluency_top_k, seed}}
+     */
+    public static ObjectNode options(EvalOptions e) {
+        ObjectNode opt = MAPPER.createObjectNode();
         opt.put("test_generation", e.fluency());
         opt.put("generation_protocol", e.generation());
         opt.put("answer_margin", e.answerMargin());
         opt.put("fluency_max_length", e.fluencyMaxLength());
         opt.put("fluency_top_k", e.fluencyTopK());
         opt.put("seed", e.seed());
-        o.set("summary", summary(report.summary()));
-        ArrayNode cases = o.putArray("cases");
-        report.cases().forEach(c -> cases.add(caseResult(c)));
-        return o;
+        return opt;
     }
 
     /** @param c a case @return its EasyEdit-style record */
@@ -196,6 +208,84 @@ public final class EvalJson {
         if (m != null) {
             o.putObject(key).put("exact_match", m.exactMatch()).put("f1", m.f1());
         }
+    }
+
+    /**
+     * Reads back what a summary needs of a case record written by {@link #caseResult}.
+     *
+     * @param c a case record
+     * @return its metrics; {@code post} null if the record has none (a failed edit)
+     * @throws IllegalArgumentException if the record has no {@code pre} phase or a value of the wrong type
+     */
+    public static Summary.CaseMetrics readCase(JsonNode c) {
+        JsonNode pre = c.get("pre");
+        if (pre == null || !pre.isObject()) {
+            throw new IllegalArgumentException("a case record needs a 'pre' object");
+        }
+        JsonNode post = c.get("post");
+        JsonNode time = c.get("time");
+        return new Summary.CaseMetrics(readPhase(pre), post == null || post.isNull() ? null : readPhase(post),
+                time == null || !time.isNumber() ? Double.NaN : time.asDouble());
+    }
+
+    /**
+     * @param p a phase written by {@link #phase}
+     * @return what a summary reads of it
+     */
+    public static Summary.PhaseMetrics readPhase(JsonNode p) {
+        Double fluency = p.path("fluency").has("ngram_entropy") ? p.get("fluency").get("ngram_entropy").asDouble() : null;
+        JsonNode g = p.get("generation");
+        PhaseScores.Generation gen = g == null || g.isNull() ? null : new PhaseScores.Generation(readAnswers(g.get("rewrite")),
+                readAnswers(g.get("rephrase")), readAnswerMap(g.get("locality")), readAnswerMap(g.get("portability")));
+        return new Summary.PhaseMetrics(readNumbers(p.get("rewrite_acc")), readNumbers(p.get("rephrase_acc")),
+                readAccMap(p.get("locality")), readAccMap(p.get("portability")), fluency, gen);
+    }
+
+    private static List<Double> readNumbers(JsonNode a) {
+        List<Double> out = new ArrayList<>();
+        if (a == null || a.isNull()) {
+            return out;
+        }
+        if (!a.isArray()) {
+            throw new IllegalArgumentException("expected a list of numbers, got " + a);
+        }
+        a.forEach(v -> out.add(v.asDouble()));
+        return out;
+    }
+
+    /** {@code {"<key>_acc": [...]}} to {@code {key: [...]}}. */
+    private static Map<String, List<Double>> readAccMap(JsonNode o) {
+        Map<String, List<Double>> out = new LinkedHashMap<>();
+        if (o == null || o.isNull()) {
+            return out;
+        }
+        o.properties().forEach(e -> {
+            if (e.getValue().isArray()) {
+                String k = e.getKey();
+                out.put(k.endsWith("_acc") ? k.substring(0, k.length() - 4) : k, readNumbers(e.getValue()));
+            }
+        });
+        return out;
+    }
+
+    private static List<PhaseScores.AnswerScore> readAnswers(JsonNode a) {
+        List<PhaseScores.AnswerScore> out = new ArrayList<>();
+        if (a == null || !a.isArray()) {
+            return out;
+        }
+        for (JsonNode s : a) {
+            out.add(new PhaseScores.AnswerScore(s.path("prompt").asText(), s.path("answer").asText(),
+                    s.path("reference").asText(), s.path("exact_match").asDouble(), s.path("f1").asDouble()));
+        }
+        return out;
+    }
+
+    private static Map<String, List<PhaseScores.AnswerScore>> readAnswerMap(JsonNode o) {
+        Map<String, List<PhaseScores.AnswerScore>> out = new LinkedHashMap<>();
+        if (o != null && o.isObject()) {
+            o.properties().forEach(e -> out.put(e.getKey(), readAnswers(e.getValue())));
+        }
+        return out;
     }
 
     /** Omits nulls and NaN (not valid JSON). */

@@ -28,6 +28,9 @@ import java.util.function.Function;
  * Failed cases (no post-edit scores) are counted in {@code failed} and left out of every mean, pre included, so pre
  * and post cover the same cases.
  *
+ * <p>A summary needs only each case's per-prompt accuracies, fluency and generation scores ({@link CaseMetrics}), so
+ * it can also be computed from results read back from JSON ({@link EvalJson#readCase}), e.g. when a run resumes.
+ *
  * @param cases cases in the run
  * @param failed cases whose edit failed
  * @param pre means before the edits
@@ -72,28 +75,88 @@ public record Summary(int cases, int failed, PhaseSummary pre, PhaseSummary post
             Map<String, Match> portability) {}
 
     /**
+     * What a summary reads of one case's phase.
+     *
+     * @param rewriteAcc {@code rewrite_acc}, one value per edit prompt
+     * @param rephraseAcc {@code rephrase_acc}, one per rephrase prompt (may be empty)
+     * @param locality per key, one agreement per probe (empty before the edit)
+     * @param portability per key, one accuracy per probe
+     * @param fluency the n-gram entropy, or null if not measured
+     * @param generation the generation protocol's scores, or null if not run
+     */
+    public record PhaseMetrics(List<Double> rewriteAcc, List<Double> rephraseAcc, Map<String, List<Double>> locality,
+            Map<String, List<Double>> portability, Double fluency, PhaseScores.Generation generation) {
+        /** Copies the collections. */
+        public PhaseMetrics {
+            rewriteAcc = List.copyOf(rewriteAcc);
+            rephraseAcc = List.copyOf(rephraseAcc);
+            locality = copy(locality);
+            portability = copy(portability);
+        }
+
+        /** @param s a phase's scores @return what a summary reads of them */
+        public static PhaseMetrics of(PhaseScores s) {
+            return new PhaseMetrics(s.rewriteAcc(), s.rephraseAcc(), s.locality(), s.portabilityAcc(),
+                    s.fluency() == null ? null : s.fluency().ngramEntropy(), s.generation());
+        }
+
+        private static Map<String, List<Double>> copy(Map<String, List<Double>> m) {
+            Map<String, List<Double>> out = new LinkedHashMap<>();
+            m.forEach((k, v) -> out.put(k, List.copyOf(v)));
+            return Collections.unmodifiableMap(out);
+        }
+    }
+
+    /**
+     * What a summary reads of one case.
+     *
+     * @param pre the pre-edit phase
+     * @param post the post-edit phase, or null if the edit failed
+     * @param time edit seconds (NaN if the edit failed)
+     */
+    public record CaseMetrics(PhaseMetrics pre, PhaseMetrics post, double time) {
+        /** @param c a case @return what a summary reads of it */
+        public static CaseMetrics of(CaseResult c) {
+            return new CaseMetrics(PhaseMetrics.of(c.pre()), c.post() == null ? null : PhaseMetrics.of(c.post()), c.time());
+        }
+
+        /** @return true if the edit failed */
+        public boolean failed() {
+            return post == null;
+        }
+    }
+
+    /**
      * @param results the per-case results
      * @return their summary
      */
     public static Summary of(List<CaseResult> results) {
-        List<CaseResult> ok = results.stream().filter(r -> !r.failed()).toList();
-        double time = ok.stream().mapToDouble(CaseResult::time).average().orElse(Double.NaN);
-        return new Summary(results.size(), results.size() - ok.size(),
-                phase(ok.stream().map(CaseResult::pre).toList()), phase(ok.stream().map(CaseResult::post).toList()), time);
+        return ofMetrics(results.stream().map(CaseMetrics::of).toList());
     }
 
-    private static PhaseSummary phase(List<PhaseScores> ps) {
-        Map<String, Double> locality = perKey(ps, PhaseScores::locality);
-        Map<String, Double> portability = perKey(ps, PhaseScores::portabilityAcc);
-        List<PhaseScores> withGeneration = ps.stream().filter(p -> p.generation() != null).toList();
-        List<PhaseScores> withFluency = ps.stream().filter(p -> p.fluency() != null).toList();
+    /**
+     * @param cases what a summary reads of each case
+     * @return their summary
+     */
+    public static Summary ofMetrics(List<CaseMetrics> cases) {
+        List<CaseMetrics> ok = cases.stream().filter(c -> !c.failed()).toList();
+        double time = ok.stream().mapToDouble(CaseMetrics::time).average().orElse(Double.NaN);
+        return new Summary(cases.size(), cases.size() - ok.size(),
+                phase(ok.stream().map(CaseMetrics::pre).toList()), phase(ok.stream().map(CaseMetrics::post).toList()), time);
+    }
+
+    private static PhaseSummary phase(List<PhaseMetrics> ps) {
+        Map<String, Double> locality = perKey(ps, PhaseMetrics::locality);
+        Map<String, Double> portability = perKey(ps, PhaseMetrics::portability);
+        List<PhaseMetrics> withGeneration = ps.stream().filter(p -> p.generation() != null).toList();
+        List<PhaseMetrics> withFluency = ps.stream().filter(p -> p.fluency() != null).toList();
         return new PhaseSummary(
-                meanOfMeans(ps.stream().map(PhaseScores::rewriteAcc).toList()),
-                meanOfMeans(ps.stream().map(PhaseScores::rephraseAcc).toList()),
+                meanOfMeans(ps.stream().map(PhaseMetrics::rewriteAcc).toList()),
+                meanOfMeans(ps.stream().map(PhaseMetrics::rephraseAcc).toList()),
                 locality, portability,
-                overKeys(ps, PhaseScores::locality), overKeys(ps, PhaseScores::portabilityAcc),
-                withFluency.isEmpty() ? null : withFluency.stream().mapToDouble(p -> p.fluency().ngramEntropy()).average().orElseThrow(),
-                withGeneration.isEmpty() ? null : generation(withGeneration.stream().map(PhaseScores::generation).toList()));
+                overKeys(ps, PhaseMetrics::locality), overKeys(ps, PhaseMetrics::portability),
+                withFluency.isEmpty() ? null : withFluency.stream().mapToDouble(PhaseMetrics::fluency).average().orElseThrow(),
+                withGeneration.isEmpty() ? null : generation(withGeneration.stream().map(PhaseMetrics::generation).toList()));
     }
 
     private static GenerationSummary generation(List<PhaseScores.Generation> gs) {
@@ -132,7 +195,7 @@ public record Summary(int cases, int failed, PhaseSummary pre, PhaseSummary post
         return keys;
     }
 
-    private static Map<String, Double> perKey(List<PhaseScores> ps, Function<PhaseScores, Map<String, List<Double>>> f) {
+    private static Map<String, Double> perKey(List<PhaseMetrics> ps, Function<PhaseMetrics, Map<String, List<Double>>> f) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (String k : keys(ps, f::apply)) {
             out.put(k, meanOfMeans(ps.stream().map(p -> f.apply(p).getOrDefault(k, List.of())).toList()));
@@ -141,9 +204,9 @@ public record Summary(int cases, int failed, PhaseSummary pre, PhaseSummary post
     }
 
     /** KnowEdit: per case the mean over its keys of the per-key mean, then the mean over cases with any key. */
-    private static Double overKeys(List<PhaseScores> ps, Function<PhaseScores, Map<String, List<Double>>> f) {
+    private static Double overKeys(List<PhaseMetrics> ps, Function<PhaseMetrics, Map<String, List<Double>>> f) {
         List<List<Double>> perCase = new ArrayList<>();
-        for (PhaseScores p : ps) {
+        for (PhaseMetrics p : ps) {
             List<Double> keyMeans = new ArrayList<>();
             f.apply(p).values().forEach(l -> {
                 Double m = mean(l);

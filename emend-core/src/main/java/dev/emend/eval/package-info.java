@@ -6,11 +6,16 @@
  *       teacher-forced {@code rewrite_acc}, {@code rephrase_acc}, portability and locality (pre/post argmax
  *       agreement, with the pre-edit argmaxes computed once per case), optionally fluency (n-gram entropy) and the
  *       generation-based protocol (greedy answers, exact match and F1).
- *   <li>{@link dev.emend.eval.EditBenchmark} runs the loop: pre-edit pass, edit, post-edit pass, revert; single or
- *       sequential (evaluated after all edits or after each).
+ *   <li>{@link dev.emend.eval.EditBenchmark} runs the loop: pre-edit pass, edit, post-edit pass, revert; single,
+ *       sequential (evaluated after all edits or after each) or in batches; a {@link dev.emend.eval.EditBenchmark.Plan}
+ *       supplies cached pre-edit scores, skips cases already done and reports each finished case.
  *   <li>{@link dev.emend.eval.EvalReport}, {@link dev.emend.eval.CaseResult}, {@link dev.emend.eval.Summary} hold the
  *       results; {@link dev.emend.eval.EvalJson} writes them with EasyEdit's key names.
  *   <li>{@link dev.emend.eval.metrics} holds the metric functions.
+ *   <li>{@link dev.emend.eval.BenchmarkRun} runs a benchmark over a data file ({@link dev.emend.data}) into a
+ *       resumable results folder ({@code emend bench}), with the pre-edit pass cached; {@link dev.emend.eval.report}
+ *       turns such folders into KnowEdit's table, a weight-change heatmap, failed edits by error type and score
+ *       histograms ({@code emend report}).
  * </ul>
  *
  * <p>The split follows design.md §3.2/§3.6: {@code evaluate.py} becomes {@code EditEvaluator} plus the metrics, the

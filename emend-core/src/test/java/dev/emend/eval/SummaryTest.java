@@ -105,4 +105,23 @@ class SummaryTest {
         assertThat(j.has("post")).isFalse();
         assertThat(j.has("time")).isFalse();
     }
+
+    @Test
+    void aSummaryOfCasesReadBackFromJsonEqualsTheOriginal() throws Exception {
+        PhaseScores.AnswerScore a = new PhaseScores.AnswerScore("p", "Hanoi", "Vietnam", 0, 0);
+        PhaseScores.Generation gen = new PhaseScores.Generation(List.of(a), List.of(), Map.of("K1", List.of(a)), Map.of());
+        CaseResult withGeneration = new CaseResult(2, REQUEST,
+                new PhaseScores(List.of(match(0, 2)), List.of(), Map.of(), Map.of(), null, gen),
+                new PhaseScores(List.of(match(2, 2)), List.of(), locality("K1", List.of(1.0)), Map.of(), null, gen), 0.25, null);
+        CaseResult failed = new CaseResult(3, REQUEST, CASES.get(0).pre(), null, Double.NaN, "singular");
+        List<CaseResult> all = List.of(CASES.get(0), CASES.get(1), withGeneration, failed);
+        ObjectMapper json = new ObjectMapper();
+        List<Summary.CaseMetrics> read = new java.util.ArrayList<>();
+        for (CaseResult c : all) {
+            read.add(EvalJson.readCase(json.readTree(EvalJson.caseResult(c).toString())));
+        }
+        assertThat(read.get(3).failed()).isTrue();
+        assertThat(Summary.ofMetrics(read)).isEqualTo(Summary.of(all));
+        assertThat(EvalJson.summary(Summary.ofMetrics(read))).isEqualTo(EvalJson.summary(Summary.of(all)));
+    }
 }
