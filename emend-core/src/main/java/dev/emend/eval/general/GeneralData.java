@@ -79,6 +79,15 @@ public final class GeneralData {
     }
 
     /**
+     * @param file a multiple-choice file
+     * @return its format, recognised from the first record's fields
+     * @throws DatasetException if the file is empty or of neither format
+     */
+    public static McFormat detectFormat(Path file) {
+        return detect(file, records(file));
+    }
+
+    /**
      * @param file a CommonsenseQA file
      * @return its questions
      */
