@@ -16,6 +16,8 @@
  *       resumable results folder ({@code emend bench}), with the pre-edit pass cached; {@link dev.emend.eval.report}
  *       turns such folders into KnowEdit's table, a weight-change heatmap, failed edits by error type and score
  *       histograms ({@code emend report}).
+ *   <li>{@link dev.emend.eval.general} probes general capability (multiple choice, TriviaQA, XSum) from local files,
+ *       before and after a set of edits ({@code emend probe}).
  * </ul>
  *
  * <p>The split follows design.md §3.2/§3.6: {@code evaluate.py} becomes {@code EditEvaluator} plus the metrics, the
