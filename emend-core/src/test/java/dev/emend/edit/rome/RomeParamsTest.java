@@ -109,7 +109,7 @@ class RomeParamsTest {
     @Test
     void theRegistryChecksMethodAndModel() {
         Editors editors = Editors.standard();
-        assertThat(editors.methods()).containsExactly("ROME", "R-ROME", "MEMIT", "AlphaEdit");
+        assertThat(editors.methods()).containsExactly("ROME", "R-ROME", "MEMIT", "AlphaEdit", "FT-L", "FT-M");
         assertThatThrownBy(() -> editors.factory("MEMIT")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("unknown editing method 'MEMIT'; known: [ROME, R-ROME]");
         assertThatThrownBy(() -> editors.createBundled("ROME", gpt2, "gpt2-xl", EditContext.defaults()))
