@@ -12,6 +12,16 @@ public interface EditParams {
     /** @return EasyEdit's {@code alg_name}, e.g. "ROME" */
     String algName();
 
+    /**
+     * The method these params are for. Usually {@link #algName()}; EasyEdit's {@code alg_name: FT} covers FT-L and
+     * FT-M, told apart by another key.
+     *
+     * @return the method name as {@link Editors} registers it
+     */
+    default String method() {
+        return algName();
+    }
+
     /** @return EasyEdit's {@code model_name} (recorded, never used to load anything) */
     String modelName();
 

@@ -2,6 +2,8 @@ package dev.emend.edit;
 
 import dev.emend.ConfigException;
 import dev.emend.config.ParamsLoader;
+import dev.emend.edit.ft.FtEditor;
+import dev.emend.edit.ft.FtParams;
 import dev.emend.edit.memit.MemitEditor;
 import dev.emend.edit.memit.MemitParams;
 import dev.emend.edit.rome.RomeEditor;
@@ -28,10 +30,11 @@ public final class Editors {
         this.factories = Collections.unmodifiableMap(new LinkedHashMap<>(factories));
     }
 
-    /** @return the methods shipped with Emend: ROME, R-ROME, MEMIT and AlphaEdit */
+    /** @return the methods shipped with Emend: ROME, R-ROME, MEMIT, AlphaEdit, FT-L and FT-M */
     public static Editors standard() {
         return builder().add(RomeEditor.factory(RomeParams.ROME)).add(RomeEditor.factory(RomeParams.R_ROME))
-                .add(MemitEditor.factory(MemitParams.MEMIT)).add(MemitEditor.factory(MemitParams.ALPHA_EDIT)).build();
+                .add(MemitEditor.factory(MemitParams.MEMIT)).add(MemitEditor.factory(MemitParams.ALPHA_EDIT))
+                .add(FtEditor.factory(FtParams.FT_L)).add(FtEditor.factory(FtParams.FT_M)).build();
     }
 
     /** @return an empty builder */
@@ -172,9 +175,11 @@ public final class Editors {
     private static <P extends EditParams> Editor create(EditorFactory<P> f, LanguageModel model, Object params,
             String source, EditContext context) {
         P p = f.paramsType().cast(params);
-        if (!f.method().equals(p.algName())) {
-            throw new ConfigException("%s says alg_name: %s, but the method is %s; use a %s params file".formatted(source,
-                    p.algName(), f.method(), f.method()));
+        if (!f.method().equals(p.method())) {
+            String says = p.method().equals(p.algName()) ? "alg_name: " + p.algName()
+                    : "alg_name: %s, which is %s".formatted(p.algName(), p.method());
+            throw new ConfigException("%s says %s, but the method is %s; use a %s params file".formatted(source,
+                    says, f.method(), f.method()));
         }
         try {
             p.checkAgainst(model.architecture());

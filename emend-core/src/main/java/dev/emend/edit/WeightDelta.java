@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.emend.EditException;
 import dev.emend.model.LanguageModel;
+import dev.emend.model.Orientation;
 import dev.emend.model.WeightRef;
 import dev.emend.model.WeightStore;
 import dev.emend.tensor.Tensors;
@@ -265,12 +266,18 @@ public final class WeightDelta implements ModelPatch {
             String name = update.weight().name();
             NDArray w = store.get(name);
             long[] stored = update.weight().storedShape();
-            if (!w.getShape().equals(new Shape(stored))) {
+            if (!w.getShape().equals(new Shape(stored)) && !isVector(w, update.weight())) {
                 throw new IllegalArgumentException("update of %s is for stored shape %s, but the parameter is %s"
                         .formatted(name, new Shape(stored), w.getShape()));
             }
             updates.merge(name, update, Update::plus);
             return this;
+        }
+
+        /** A 1-D parameter (a bias) of n values is updated through a [1, n] row in {@code OUT_IN} orientation. */
+        private static boolean isVector(NDArray w, WeightRef ref) {
+            return w.getShape().dimension() == 1 && ref.orientation() == Orientation.OUT_IN && ref.outFeatures() == 1
+                    && ref.inFeatures() == w.getShape().get(0);
         }
 
         /** @return the patch, not yet applied */
@@ -342,7 +349,7 @@ public final class WeightDelta implements ModelPatch {
         NDArray current = store.get(name);
         NDArray next;
         try (NDScope ignored = new NDScope()) {
-            NDArray delta = u.weight().orientation().fromMath(u.toMath(manager));           // stored orientation, f32
+            NDArray delta = storedDelta(u, current, manager);                              // stored orientation, f32
             NDArray sum = current.getDataType() == DataType.FLOAT32
                     ? delta.add(current)                     // delta first: the result belongs to its manager
                     : delta.add(Tensors.convert(current, DataType.FLOAT32, manager));
@@ -352,6 +359,20 @@ public final class WeightDelta implements ModelPatch {
         NDArray previous = store.replace(name, next);
         saved.put(name, previous);
         installed.put(name, next);
+    }
+
+    /**
+     * Δ in the parameter's stored orientation and shape, float32: a [1, n] update of a 1-D parameter (a bias) is
+     * reshaped to [n].
+     *
+     * @param u the update
+     * @param current the parameter's current value
+     * @param manager owner of the result
+     * @return Δ as stored
+     */
+    public static NDArray storedDelta(Update u, NDArray current, NDManager manager) {
+        NDArray delta = u.weight().orientation().fromMath(u.toMath(manager));
+        return delta.getShape().equals(current.getShape()) ? delta : delta.reshape(current.getShape());
     }
 
     @Override

@@ -43,7 +43,7 @@ public final class PendingWeights implements AutoCloseable {
         NDArray current = overrides.getOrDefault(name, model.weights().get(name));
         NDArray next;
         try (NDScope ignored = new NDScope()) {
-            NDArray delta = update.weight().orientation().fromMath(update.toMath(manager));      // stored orientation, f32
+            NDArray delta = WeightDelta.storedDelta(update, current, manager);                   // stored orientation, f32
             NDArray sum = current.getDataType() == DataType.FLOAT32 ? delta.add(current)
                     : delta.add(Tensors.convert(current, DataType.FLOAT32, manager));
             next = sum.getDataType() == current.getDataType() ? sum : sum.toType(current.getDataType(), false);
