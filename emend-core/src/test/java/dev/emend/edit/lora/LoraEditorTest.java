@@ -59,10 +59,11 @@ class LoraEditorTest {
         model.close();
     }
 
-    /** The bundled fact-world file (GPT-2 names) with some values replaced. */
+    /** The bundled fact-world file (GPT-2 names) on layer 1 and every c_proj, with some values replaced. */
     static LoraParams params(String... replacements) {
         String yaml = Editors.bundledText("LoRA", "fact-world").orElseThrow()
-                .replaceFirst("(?m)^layers:.*$", "layers: [1]");                      // the tiny model has 3 layers
+                .replaceFirst("(?m)^layers:.*$", "layers: [1]")                       // the tiny model has 3 layers
+                .replaceFirst("(?m)^target_modules:.*$", "target_modules: [\"c_proj\"]");
         for (int i = 0; i < replacements.length; i += 2) {
             yaml = yaml.replaceFirst("(?m)^" + replacements[i] + ":.*$", replacements[i] + ": " + replacements[i + 1]);
         }
