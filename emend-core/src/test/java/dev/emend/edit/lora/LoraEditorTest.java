@@ -263,4 +263,41 @@ class LoraEditorTest {
             r.patch().revert();
         }
     }
+
+    @Test
+    void llamaParamsAdaptQAndVOfEveryLayerAndExportUnchanged() {
+        try (LanguageModel llama = ModelLoader.load(Fixtures.tiny("llama"))) {
+            String yaml = Editors.bundledText("LoRA", "llama-7b").orElseThrow().replaceFirst("(?m)^num_steps:.*$", "num_steps: 5");
+            LoraParams p = ParamsLoader.read(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "llama", LoraParams.class);
+            LoraEditor lora = new LoraEditor(llama, p, EditContext.defaults());
+            int n = llama.architecture().config().numLayers();
+            assertThat(lora.targets()).hasSize(2 * n);
+            assertThat(lora.targets().get(0).module()).endsWith("0.self_attn.q_proj");
+            assertThat(lora.targets().get(1).module()).endsWith("0.self_attn.v_proj");
+            Map<String, byte[]> before = EditTesting.snapshot(llama);
+            double pre = lora.loss(List.of(PARIS), List.of());
+            LoraEditor.Computation c = lora.compute(List.of(PARIS));
+            EditResult r = lora.apply(PARIS);
+            try {
+                double post = lora.loss(List.of(PARIS), List.of());
+                System.out.printf("LoRA tiny llama (llama-7b params, 5 steps): loss %.4f -> %.4f%n", pre, post);
+                assertThat(post).isLessThan(pre);
+                PeftAdapter adapter = PeftAdapter.builder(llama).add((WeightDelta) r.patch()).build();
+                assertThat(adapter.fanInFanOut()).isFalse();
+                float s = (float) p.scaling();
+                for (int i = 0; i < c.factors().size(); i++) {
+                    assertThat(adapter.modules().get(i).a()).containsExactly(c.factors().get(i).a());
+                    float[] b = c.factors().get(i).b();
+                    float[] sb = new float[b.length];
+                    for (int k = 0; k < b.length; k++) {
+                        sb[k] = b[k] * s;
+                    }
+                    assertThat(adapter.modules().get(i).b()).containsExactly(sb);
+                }
+            } finally {
+                r.patch().revert();
+            }
+            assertThat(EditTesting.differing(before, EditTesting.snapshot(llama))).isEmpty();
+        }
+    }
 }
