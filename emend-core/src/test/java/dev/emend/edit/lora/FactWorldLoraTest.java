@@ -1,0 +1,122 @@
+package dev.emend.edit.lora;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.emend.Fixtures;
+import dev.emend.config.ParamsLoader;
+import dev.emend.edit.EditContext;
+import dev.emend.edit.EditRequest;
+import dev.emend.edit.EditTesting;
+import dev.emend.edit.Editor;
+import dev.emend.edit.Editors;
+import dev.emend.eval.EditBenchmark;
+import dev.emend.eval.EvalOptions;
+import dev.emend.eval.EvalReport;
+import dev.emend.eval.Summary;
+import dev.emend.model.LanguageModel;
+import dev.emend.model.ModelLoader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * LoRA with the bundled fact-world params on the bundled modification benchmark, single edits (each applied alone,
+ * evaluated with EasyEdit's metrics, reverted): rewrite_acc ≥ 0.9 on the first 40 cases, every parameter bit-identical
+ * afterwards. {@code -Demend.factworld.cases=200} runs more cases; {@code -Demend.lora.sweep=true} runs the search on
+ * cases 20-49 that chose the bundled values.
+ */
+class FactWorldLoraTest {
+    static final int CASES = Integer.getInteger("emend.factworld.cases", 40);
+    static LanguageModel model;
+    static List<EditRequest> requests;
+
+    @BeforeAll
+    static void load() throws IOException {
+        Path dir = Fixtures.factWorld();
+        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("bench/modification.json")),
+                "the fact-world model is not in " + dir);
+        model = ModelLoader.load(dir);
+        JsonNode cases = new ObjectMapper().readTree(dir.resolve("bench/modification.json").toFile());
+        requests = new ArrayList<>();
+        for (int i = 0; i < Math.max(CASES, 50); i++) {
+            requests.add(EditRequest.fromJson(cases.get(i)));
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    @Test
+    void singleEditsAreReliable() {
+        Map<String, byte[]> before = EditTesting.snapshot(model);
+        Summary s = print("LoRA", run(Editors.standard().createBundled("LoRA", model, "fact-world", EditContext.defaults()),
+                requests.subList(0, CASES)));
+        assertThat(s.failed()).isZero();
+        assertThat(s.post().rewriteAcc()).as("LoRA rewrite_acc").isGreaterThanOrEqualTo(0.9);
+        assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty();
+    }
+
+    /** The search behind the bundled values (cases 20-49); off by default. */
+    @Test
+    void sweep() {
+        Assumptions.assumeTrue(Boolean.getBoolean("emend.lora.sweep"), "-Demend.lora.sweep=true runs the search");
+        List<EditRequest> tune = requests.subList(20, 50);
+        String[] layers = System.getProperty("emend.lora.layers", "[2];[3]").split(";");
+        String[] modules = System.getProperty("emend.lora.modules", "[\"mlp.c_proj\"];[\"c_attn\"]").split(";");
+        String[] lrs = System.getProperty("emend.lora.lrs", "1e-3,5e-3").split(",");
+        String steps = System.getProperty("emend.lora.steps", "30");
+        for (String module : modules) {
+            for (String layer : layers) {
+                for (String lr : lrs) {
+                    String label = "target_modules %s layers %s lr %s steps %s".formatted(module, layer, lr, steps);
+                    print(label, run(new LoraEditor(model, params("target_modules", module, "layers", layer, "lr", lr,
+                            "num_steps", steps), EditContext.defaults()), tune));
+                }
+            }
+        }
+    }
+
+    static LoraParams params(String... replacements) {
+        String yaml = Editors.bundledText("LoRA", "fact-world").orElseThrow();
+        for (int i = 0; i < replacements.length; i += 2) {
+            yaml = yaml.replaceFirst("(?m)^" + replacements[i] + ":.*$", replacements[i] + ": " + replacements[i + 1]);
+        }
+        return ParamsLoader.read(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "LoRA", LoraParams.class);
+    }
+
+    static EvalReport run(Editor editor, List<EditRequest> cases) {
+        return new EditBenchmark(model, editor, EvalOptions.defaults()).run(cases, EditBenchmark.Mode.SINGLE);
+    }
+
+    static Summary print(String label, EvalReport r) {
+        Summary s = r.summary();
+        System.out.printf("fact-world %s, %d cases: rewrite_acc %.3f -> %.3f, rephrase_acc %.3f -> %.3f, locality %s, "
+                + "portability %s -> %s, %.2f s per edit%n", label, s.cases(), s.pre().rewriteAcc(), s.post().rewriteAcc(),
+                s.pre().rephraseAcc(), s.post().rephraseAcc(), round(s.post().locality()), round(s.pre().portability()),
+                round(s.post().portability()), s.time());
+        System.out.flush();
+        return s;
+    }
+
+    private static Map<String, String> round(Map<String, Double> m) {
+        Map<String, String> out = new TreeMap<>();
+        m.forEach((k, v) -> out.put(k, "%.3f".formatted(v)));
+        return out;
+    }
+}
