@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "emend", mixinStandardHelpOptions = true, version = "emend 0.1.0",
         description = "Knowledge editing for large language models on the JVM.",
         subcommands = {DemoCommand.class, InfoCommand.class, GenerateCommand.class, EditCommand.class,
-            ConvertCommand.class, TrainWorldCommand.class, EvalWorldCommand.class, BenchRuntimeCommand.class,
+            ConvertCommand.class, TrainWorldCommand.class, EvalWorldCommand.class, BenchRuntimeCommand.class, BenchRomeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {}
