@@ -48,6 +48,10 @@ def main(path):
               start.get("cpu", "?"), start.get("cores", "?"), start.get("omp_wait_policy", "?"),
               start.get("loadavg_1m", "?"), end.get("loadavg_1m", "?"), start.get("cpu_pressure_some_avg10", "?"),
               end.get("cpu_pressure_some_avg10", "?"), start.get("commit", "?"), start.get("date", "?")))
+    idle = [int(m["idle_pct_5s"]) for m in meta if m.get("phase") == "quiet" and m.get("idle_pct_5s", "?") != "?"]
+    if idle:
+        print("CPU idle in the 5 s before each run (--wait-quiet): %d%%–%d%% (median %d%%)." % (
+            min(idle), max(idle), statistics.median(idle)))
     versions = sorted({r["version"] for r in gpt})
     print("Versions: " + "; ".join(versions) + ".")
     print()

@@ -30,7 +30,11 @@
 #   --variants LIST      PyTorch variants, comma-separated [easyedit,optimized,optimized-suffix]
 #   --world-iters N      timed fact-world edits (0 to skip) [20]
 #   --wait-policy P      OMP_WAIT_POLICY for every run: PASSIVE, ACTIVE, or default (unset: libgomp's own, which
-#                        spins; on a machine other jobs share, spinning threads can slow small ops many times) [default]
+#                        spins). Both libtorch builds use libgomp; on a machine that other jobs share, threads
+#                        spinning at every op's barrier while their partner is descheduled slowed the smaller ops of
+#                        the optimised runs 3-60 times (BENCHMARKS.md); waiting passively does not [PASSIVE]
+#   --wait-quiet N       before each run, wait up to N seconds for the CPU to be quiet (at least 90% idle over 5 s,
+#                        from /proc/stat), then run anyway [0: don't wait]
 #   --out FILE           results file [out/bench/rome-<time>.jsonl]
 # Environment: EMEND_PYTHON (python with torch + transformers + pyyaml) [~/.cache/emend/pyenv/bin/python].
 # EMEND_JAVA_OPTS is cleared so that Emend runs with the launcher's default JVM options.
@@ -39,13 +43,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
 layers=12 d=768 heads=12 vocab=50257 layer=5 warmup=1 iters=3 rounds=2 threads="$(nproc)" model="" out=""
-variants="easyedit,optimized,optimized-suffix" world_iters=20 wait_policy=default
+variants="easyedit,optimized,optimized-suffix" world_iters=20 wait_policy=PASSIVE wait_quiet=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) model="$2" ;; --layers) layers="$2" ;; --d) d="$2" ;; --heads) heads="$2" ;; --vocab) vocab="$2" ;;
     --layer) layer="$2" ;; --warmup) warmup="$2" ;; --iters) iters="$2" ;; --rounds) rounds="$2" ;;
     --threads) threads="$2" ;; --variants) variants="$2" ;; --world-iters) world_iters="$2" ;; --out) out="$2" ;;
-    --wait-policy) wait_policy="$2" ;;
+    --wait-policy) wait_policy="$2" ;; --wait-quiet) wait_quiet="$2" ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "run-rome-bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -93,15 +97,15 @@ echo "run-rome-bench: building the CLI if needed" >&2
 
 load1() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?'; }
 cpu_some() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || echo '?'; }
-meta() {   # meta <phase>: one line with the machine's load
+meta() {   # meta <phase> [idle%]: one line with the machine's load
   "$py" - "$out" "$1" "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)" "$(nproc)" "$threads" \
-      "$(load1)" "$(cpu_some)" "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" "$wait_policy" <<'EOF'
+      "$(load1)" "$(cpu_some)" "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" "$wait_policy" "${2:-?}" <<'EOF'
 import json, sys, datetime
-out, phase, cpu, cores, threads, load, pressure, commit, policy = sys.argv[1:]
+out, phase, cpu, cores, threads, load, pressure, commit, policy, idle = sys.argv[1:]
 with open(out, "a") as f:
     f.write(json.dumps({"impl": "meta", "phase": phase, "cpu": cpu or "?", "cores": int(cores),
                         "threads": int(threads), "omp_wait_policy": policy, "loadavg_1m": load,
-                        "cpu_pressure_some_avg10": pressure, "commit": commit,
+                        "cpu_pressure_some_avg10": pressure, "idle_pct_5s": idle, "commit": commit,
                         "date": datetime.datetime.now().isoformat(timespec="seconds")}) + "\n")
 EOF
 }
@@ -113,13 +117,33 @@ case "$(load1)" in
      fi ;;
 esac
 
+idle_pct() {   # percent of CPU time idle over the next 5 s, all cores (/proc/stat)
+  local a b
+  a=($(head -n1 /proc/stat)); sleep 5; b=($(head -n1 /proc/stat))
+  awk -v i=$(( b[4] + b[5] - a[4] - a[5] )) \
+      -v t=$(( (b[1]+b[2]+b[3]+b[4]+b[5]+b[6]+b[7]+b[8]) - (a[1]+a[2]+a[3]+a[4]+a[5]+a[6]+a[7]+a[8]) )) \
+      'BEGIN { printf "%.0f", (t > 0 ? 100 * i / t : 0) }'
+}
+quiet() {   # waits for a quiet CPU (--wait-quiet), at most wait_quiet seconds
+  [ "$wait_quiet" -gt 0 ] && [ -r /proc/stat ] || return 0
+  local waited=0 idle
+  idle="$(idle_pct)"
+  while [ "$waited" -lt "$wait_quiet" ] && [ "$idle" -lt 90 ]; do
+    waited=$((waited + 5))
+    idle="$(idle_pct)"
+  done
+  echo "run-rome-bench: waited ${waited} s for a quiet CPU; ${idle}% idle, load $(load1)" >&2
+  meta quiet "$idle"
+}
 run_torch() {   # run_torch <variant>
+  quiet
   local v="$1" extra=()
   if [ "$v" = optimized-suffix ]; then v=optimized extra=(--suffix); fi
   "$py" tools/reference/rome_speed_reference.py --model "$model" --case "$case" --params "$params" --variant "$v" \
       "${extra[@]}" --warmup "$warmup" --iters "$iters" --threads "$threads" | tee -a "$out" >&2
 }
 run_emend() {
+  quiet
   ./emend bench-rome --model "$model" --hparams "$params" --case "$case" --no-early-stop --warmup "$warmup" \
       --iters "$iters" --threads "$threads" | tee -a "$out" >&2
 }
@@ -137,6 +161,7 @@ for r in $(seq 1 "$rounds"); do
   fi
 done
 if [ "$world_iters" -gt 0 ]; then
+  quiet
   echo "run-rome-bench: fact-world (load $(load1))" >&2
   ./emend bench-rome --model models/fact-world --cases "$world_iters" --warmup 1 --iters "$world_iters" \
       --threads "$threads" | tee -a "$out" >&2
