@@ -30,9 +30,10 @@
 #   --variants LIST      PyTorch variants, comma-separated [easyedit,optimized,optimized-suffix]
 #   --world-iters N      timed fact-world edits (0 to skip) [20]
 #   --wait-policy P      OMP_WAIT_POLICY for every run: PASSIVE, ACTIVE, or default (unset: libgomp's own, which
-#                        spins). Both libtorch builds use libgomp; on a machine that other jobs share, threads
-#                        spinning at every op's barrier while their partner is descheduled slowed the smaller ops of
-#                        the optimised runs 3-60 times (BENCHMARKS.md); waiting passively does not [PASSIVE]
+#                        spins a while at each barrier). Both libtorch builds use libgomp. On an idle machine the
+#                        default is fastest (PASSIVE: Emend +27%); while other jobs share the cores, spinning threads
+#                        slowed the optimised runs' smaller ops 3-60 times and PASSIVE keeps them measurable
+#                        (BENCHMARKS.md) [default]
 #   --wait-quiet N       before each run, wait up to N seconds for the CPU to be quiet (at least 90% idle over 5 s,
 #                        from /proc/stat), then run anyway [0: don't wait]
 #   --out FILE           results file [out/bench/rome-<time>.jsonl]
@@ -43,7 +44,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
 layers=12 d=768 heads=12 vocab=50257 layer=5 warmup=1 iters=3 rounds=2 threads="$(nproc)" model="" out=""
-variants="easyedit,optimized,optimized-suffix" world_iters=20 wait_policy=PASSIVE wait_quiet=0
+variants="easyedit,optimized,optimized-suffix" world_iters=20 wait_policy=default wait_quiet=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) model="$2" ;; --layers) layers="$2" ;; --d) d="$2" ;; --heads) heads="$2" ;; --vocab) vocab="$2" ;;
