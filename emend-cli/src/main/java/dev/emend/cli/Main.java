@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Knowledge editing for large language models on the JVM.",
         subcommands = {DemoCommand.class, InfoCommand.class, GenerateCommand.class, EditCommand.class,
             ConvertCommand.class, TrainWorldCommand.class, EvalWorldCommand.class, BenchCommand.class, ReportCommand.class,
-            BenchRuntimeCommand.class, StatsCommand.class, ProbeCommand.class,
+            BenchRuntimeCommand.class, BenchRomeCommand.class, StatsCommand.class, ProbeCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {}

@@ -2,13 +2,17 @@ package dev.emend.model;
 
 import ai.djl.ndarray.NDArray;
 import dev.emend.tokenizer.TokenBatch;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
- * One forward call: tokens, hooks, weight overrides, which logits to compute, and an optional KV cache.
+ * One forward call: tokens, hooks, weight overrides, which logits to compute, an optional KV cache, and whether to
+ * keep or start from a {@link ResumeState}.
  *
  * <p>Weight overrides replace named parameters for this call only (fine-tuning leaves, LoRA-merged weights); the
  * stored weights are untouched. Logits cost a [D,V] product per position, so callers that score a few positions
@@ -33,6 +37,9 @@ public final class ForwardRequest {
     private final Logits logits;
     private final int[][] positions;
     private final KvCache cache;
+    private final HookPoint saveResume;
+    private final boolean saveLaterKeys;
+    private final ResumeState resume;
 
     private ForwardRequest(Builder b) {
         this.batch = b.batch;
@@ -41,6 +48,9 @@ public final class ForwardRequest {
         this.logits = b.logits;
         this.positions = b.positions;
         this.cache = b.cache;
+        this.saveResume = b.saveResume;
+        this.saveLaterKeys = b.saveLaterKeys;
+        this.resume = b.resume;
     }
 
     /** @param batch tokens @return a builder */
@@ -78,6 +88,21 @@ public final class ForwardRequest {
         return cache;
     }
 
+    /** @return the point whose {@link ResumeState} the pass keeps, or null */
+    public HookPoint saveResume() {
+        return saveResume;
+    }
+
+    /** @return true if the kept state includes the keys and values of later layers (for {@link ResumeState#suffix}) */
+    public boolean saveLaterKeys() {
+        return saveLaterKeys;
+    }
+
+    /** @return the state the pass starts from, or null for a pass from the tokens */
+    public ResumeState resume() {
+        return resume;
+    }
+
     /** Builds a {@link ForwardRequest}. */
     public static final class Builder {
         private final TokenBatch batch;
@@ -86,6 +111,9 @@ public final class ForwardRequest {
         private Logits logits = Logits.ALL;
         private int[][] positions;
         private KvCache cache;
+        private HookPoint saveResume;
+        private boolean saveLaterKeys;
+        private ResumeState resume;
 
         private Builder(TokenBatch batch) {
             this.batch = Objects.requireNonNull(batch, "batch");
@@ -153,9 +181,77 @@ public final class ForwardRequest {
             return this;
         }
 
+        /**
+         * Keeps what the pass computed up to {@code point} ({@link ForwardResult#resume()}), so that later passes
+         * over the same tokens can start there. Combine with {@code Hooks.stopAfter(point)} when nothing after the
+         * point is needed now.
+         *
+         * @param point where later passes resume; the kept activation is the one the point's hooks receive
+         * @param laterKeys also keep the keys and values of every later layer's attention, which
+         *     {@link ResumeState#suffix} needs (the pass must then run past those layers: do not stop it early)
+         * @return this builder
+         */
+        public Builder saveResume(HookPoint point, boolean laterKeys) {
+            this.saveResume = Objects.requireNonNull(point);
+            this.saveLaterKeys = laterKeys;
+            return this;
+        }
+
+        /**
+         * Keeps what the pass computed up to {@code point}, without later keys.
+         *
+         * @param point where later passes resume
+         * @return this builder
+         */
+        public Builder saveResume(HookPoint point) {
+            return saveResume(point, false);
+        }
+
+        /**
+         * Starts the pass at the state's point instead of at the tokens: nothing before the point is computed. The
+         * builder's batch must be the state's ({@link ResumeState#batch()}); hooks must be at or after the point.
+         *
+         * @param state a state kept by an earlier pass (or cut from one with {@link ResumeState#suffix})
+         * @return this builder
+         */
+        public Builder resume(ResumeState state) {
+            this.resume = Objects.requireNonNull(state);
+            return this;
+        }
+
         /** @return the request */
         public ForwardRequest build() {
+            if (resume != null) {
+                TokenBatch s = resume.batch();
+                if (s != batch && (s.batchSize() != batch.batchSize() || s.length() != batch.length()
+                        || !Arrays.equals(s.ids(), batch.ids()) || !Arrays.equals(s.mask(), batch.mask()))) {
+                    throw new IllegalArgumentException("a resumed pass must run on the tokens its state was kept for "
+                            + "(ResumeState.batch()); build the request with ForwardRequest.builder(state.batch())");
+                }
+                if (cache != null) {
+                    throw new IllegalArgumentException("a resumed pass cannot use a KV cache: the layers before the "
+                            + "resume point would not extend it");
+                }
+                for (HookPoint p : hookedPoints(hooks)) {
+                    if (p.compareTo(resume.point()) < 0) {
+                        throw new IllegalArgumentException("hook at %s comes before the resume point %s and would never run"
+                                .formatted(p, resume.point()));
+                    }
+                }
+            }
+            if (saveLaterKeys && cache != null) {
+                throw new IllegalArgumentException("keeping later keys for a resume state cannot be combined with a KV cache");
+            }
             return new ForwardRequest(this);
+        }
+
+        private static Set<HookPoint> hookedPoints(Hooks h) {
+            Set<HookPoint> out = new LinkedHashSet<>(h.captures());
+            out.addAll(h.editedPoints());
+            if (h.stopAfter() != null) {
+                out.add(h.stopAfter());
+            }
+            return out;
         }
     }
 }

@@ -51,6 +51,11 @@ public final class Hooks {
         return captures;
     }
 
+    /** @return the points with interventions */
+    public Set<HookPoint> editedPoints() {
+        return edits.keySet();
+    }
+
     /** @return the point after which the pass stops, or null */
     public HookPoint stopAfter() {
         return stopAfter;

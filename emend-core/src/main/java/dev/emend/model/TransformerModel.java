@@ -112,12 +112,20 @@ public final class TransformerModel implements LanguageModel {
         }
     }
 
-    /** Per-call state: weights with overrides, masks, rotary tables, hooks and captures. */
+    /** Per-call state: weights with overrides, masks, rotary tables, hooks, captures and the resume state. */
     private final class Pass {
         final ForwardRequest request;
         final Hooks hooks;
         final Map<HookPoint, NDArray> captured = new LinkedHashMap<>();
         final KvCache cache;
+        final ResumeState resume;         // where this pass starts, or null
+        final HookPoint savePoint;        // where this pass keeps a resume state, or null
+        final List<NDArray> kept = new ArrayList<>();
+        NDArray savedActivation;
+        NDArray savedResidual;
+        NDArray savedAttention;
+        NDArray[] laterKeys;
+        NDArray[] laterValues;
         NDArray bias;   // [B,1,T,K] additive attention mask, float32
         NDArray cos;    // [B,1,T,rd]
         NDArray sin;    // [B,1,T,rd]
@@ -126,11 +134,60 @@ public final class TransformerModel implements LanguageModel {
             this.request = request;
             this.hooks = request.hooks();
             this.cache = request.cache();
+            this.resume = request.resume();
+            this.savePoint = request.saveResume();
+            if (savePoint != null && request.saveLaterKeys()) {
+                laterKeys = new NDArray[config.numLayers()];
+                laterValues = new NDArray[config.numLayers()];
+            }
         }
 
         NDArray w(String name) {
             NDArray o = request.overrides().get(name);
             return o != null ? o : weights.get(name);
+        }
+
+        /**
+         * Keeps the resume state if asked to resume at {@code point}, then edits, captures, and maybe stops there.
+         *
+         * @param residual what {@code x} joins later in the block (see {@link ResumeState}), or null
+         * @param attention the attention output a parallel block's MLP output joins, or null
+         */
+        NDArray at(HookPoint point, NDArray x, NDArray residual, NDArray attention) {
+            if (point.equals(savePoint)) {
+                savedActivation = keep(x);
+                savedResidual = keep(residual);
+                savedAttention = keep(attention);
+            }
+            return at(point, x);
+        }
+
+        /** An alias of x (a new handle on the same storage) that outlives the block's scope; null for null. */
+        NDArray keep(NDArray x) {
+            if (x == null) {
+                return null;
+            }
+            NDArray a = alias(x);
+            NDScope.unregister(a);
+            kept.add(a);
+            return a;
+        }
+
+        /** Keeps this layer's keys and values [B,KVH,T,hd] if a suffix of the resume state will attend to them. */
+        void keepKeys(int layer, NDArray k, NDArray v) {
+            if (laterKeys != null && ResumeState.attentionRunsAfter(savePoint, layer)) {
+                laterKeys[layer] = keep(k);
+                laterValues[layer] = keep(v);
+            }
+        }
+
+        /** The state kept by this pass, or null. */
+        ResumeState savedState() {
+            if (savedActivation == null) {
+                return null;
+            }
+            return new ResumeState(savePoint, request.batch(), savedActivation, savedResidual, savedAttention, null, null,
+                    null, laterKeys, laterValues);
         }
 
         /** Edits, captures, and maybe stops at a hook point. */
@@ -160,14 +217,23 @@ public final class TransformerModel implements LanguageModel {
                 logits = run(pass);
             } catch (Stop stop) {
                 logits = null;
+            } catch (RuntimeException e) {   // the kept aliases left every scope: free them
+                pass.kept.forEach(NDArray::close);
+                throw e;
             }
             // hand the results to the caller's scope: take them out of this one before it closes
             Scopes.release(logits);
             pass.captured.values().forEach(NDScope::unregister);
+            pass.kept.forEach(NDScope::unregister);
         }
         Scopes.adopt(logits);
         pass.captured.values().forEach(NDScope::register);
-        return new ForwardResult(logits, new ActivationCache(pass.captured));
+        pass.kept.forEach(NDScope::register);
+        if (pass.savePoint != null && pass.savedActivation == null) {
+            throw new IllegalStateException(("the pass never reached %s, so no resume state was kept; it stopped before "
+                    + "the point or resumed after it").formatted(pass.savePoint));
+        }
+        return new ForwardResult(logits, new ActivationCache(pass.captured), pass.savedState());
     }
 
     private void checkRequest(ForwardRequest r) {
@@ -178,6 +244,19 @@ public final class TransformerModel implements LanguageModel {
                     b.batchSize()));
         }
         int total = b.length() + (c == null ? 0 : c.length());
+        ResumeState rs = r.resume();
+        if (rs != null && rs.hasPast()) {   // masked past slots take no position
+            long[] pm = rs.pastMask();
+            int p = rs.pastLength();
+            total = 0;
+            for (int i = 0; i < b.batchSize(); i++) {
+                int real = 0;
+                for (int j = 0; j < p; j++) {
+                    real += (int) pm[i * p + j];
+                }
+                total = Math.max(total, real + b.length());
+            }
+        }
         if (rotary == null && total > config.maxPositions()) {
             throw new IllegalArgumentException("%d tokens exceed the model's %d learned positions; shorten the input"
                     .formatted(total, config.maxPositions()));
@@ -203,10 +282,13 @@ public final class TransformerModel implements LanguageModel {
         TokenBatch batch = p.request.batch();
         int b = batch.batchSize();
         int t = batch.length();
-        int past = p.cache == null ? 0 : p.cache.length();
+        ResumeState rs = p.resume;
+        boolean resumedPast = rs != null && rs.hasPast();
+        int past = p.cache != null ? p.cache.length() : resumedPast ? rs.pastLength() : 0;
         int k = past + t;
 
-        long[] fullMask = concatMask(p.cache == null ? new long[0] : p.cache.mask(), past, batch.mask(), t, b);
+        long[] pastMask = p.cache != null ? p.cache.mask() : resumedPast ? rs.pastMask() : new long[0];
+        long[] fullMask = concatMask(pastMask, past, batch.mask(), t, b);
         long[] positions = positions(fullMask, b, k, past, t);
         NDArray ids = Tensors.create(activations, batch.ids(), new Shape(b, t));                         // [B,T]
         NDArray pos = Tensors.create(activations, positions, new Shape(b, t));                           // [B,T]
@@ -220,24 +302,35 @@ public final class TransformerModel implements LanguageModel {
             p.cache.extend(fullMask, k);
         }
 
-        NDArray x = Embedding.embedding(ids, p.w(layout.tokenEmbedding()), SparseFormat.DENSE).singletonOrThrow();
-        if (layout.positionEmbedding() != null) {
-            x = x.add(Embedding.embedding(pos, p.w(layout.positionEmbedding()), SparseFormat.DENSE).singletonOrThrow());
+        // a resumed pass starts at its state's point: nothing before it is computed
+        HookPoint.Site start = rs == null ? HookPoint.Site.EMBED : rs.point().site();
+        NDArray x = null;
+        if (start == HookPoint.Site.EMBED) {
+            if (rs == null) {
+                x = Embedding.embedding(ids, p.w(layout.tokenEmbedding()), SparseFormat.DENSE).singletonOrThrow();
+                if (layout.positionEmbedding() != null) {
+                    x = x.add(Embedding.embedding(pos, p.w(layout.positionEmbedding()), SparseFormat.DENSE).singletonOrThrow());
+                }
+            } else {
+                x = alias(rs.activation());
+            }
+            x = p.at(HookPoint.embed(), x, null, null);                                             // [B,T,D]
         }
-        x = p.at(HookPoint.embed(), x);                                                          // [B,T,D]
 
-        for (int l = 0; l < config.numLayers(); l++) {
-            x = p.at(HookPoint.residPre(l), x);
+        int first = start == HookPoint.Site.EMBED ? 0 : start == HookPoint.Site.FINAL_NORM ? config.numLayers() : rs.point().layer();
+        for (int l = first; l < config.numLayers(); l++) {
+            ResumeState from = l == first && start.perLayer() ? rs : null;
             NDArray out;
             try (NDScope blockScope = new NDScope()) { // frees the block's temporaries (attention scores first)
-                out = block(p, l, x);
+                out = block(p, l, x, from);
                 NDScope.unregister(out);
             }
             NDScope.register(out);
             x = out;                                                                             // [B,T,D]
         }
 
-        NDArray h = p.at(HookPoint.finalNorm(), norm(p, layout.finalNorm(), x));                  // [B,T,D]
+        NDArray normed = start == HookPoint.Site.FINAL_NORM ? alias(rs.activation()) : norm(p, layout.finalNorm(), x);
+        NDArray h = p.at(HookPoint.finalNorm(), normed, null, null);                             // [B,T,D]
         return switch (p.request.logits()) {
             case NONE -> null;
             case ALL -> head(p, h);                                                               // [B,T,V]
@@ -246,28 +339,52 @@ public final class TransformerModel implements LanguageModel {
         };
     }
 
-    private NDArray block(Pass p, int l, NDArray x) {
+    /**
+     * One block, from its input {@code x}, or from a resume state inside it ({@code from}, whose point is in this
+     * block). The three residual layouts each run their stages in forward order; a stage before the resume point
+     * is taken from the state instead of computed.
+     */
+    private NDArray block(Pass p, int l, NDArray x, ResumeState from) {
         Block blk = layout.blocks().get(l);
+        HookPoint.Site start = from == null ? HookPoint.Site.RESID_PRE : from.point().site();
+        if (start == HookPoint.Site.RESID_POST) {
+            return p.at(HookPoint.residPost(l), alias(from.activation()), null, null);
+        }
+        NDArray act = from == null ? null : alias(from.activation());        // the resumed activation
+        if (start == HookPoint.Site.RESID_PRE) {
+            x = p.at(HookPoint.residPre(l), from == null ? x : act, null, null);
+        } else {
+            x = alias(from.residual());    // the block input, or (sequential, after attention) the residual after it
+        }
+        boolean afterAttention = start == HookPoint.Site.MLP_POST || start == HookPoint.Site.MLP_OUT;
         switch (config.residual()) {
             case SEQUENTIAL -> {
-                NDArray a = p.at(HookPoint.attnOut(l), attention(p, l, blk.attention(), norm(p, blk.ln1(), x)));
-                x = x.add(a);
-                NDArray m = p.at(HookPoint.mlpOut(l), mlp(p, l, blk.mlp(), norm(p, blk.ln2(), x)));
+                if (!afterAttention) {
+                    NDArray rawA = start == HookPoint.Site.ATTN_OUT ? act : attention(p, l, blk.attention(), norm(p, blk.ln1(), x));
+                    NDArray a = p.at(HookPoint.attnOut(l), rawA, x, null);
+                    x = x.add(a);
+                }
+                NDArray h = afterAttention ? null : norm(p, blk.ln2(), x);
+                NDArray m = p.at(HookPoint.mlpOut(l), mlp(p, l, blk.mlp(), start, act, h, x, null), x, null);
                 x = x.add(m);
             }
             case PARALLEL_SHARED_NORM -> {
-                NDArray h = norm(p, blk.ln1(), x);
-                NDArray a = p.at(HookPoint.attnOut(l), attention(p, l, blk.attention(), h));
-                NDArray m = p.at(HookPoint.mlpOut(l), mlp(p, l, blk.mlp(), h));
+                NDArray h = afterAttention ? null : norm(p, blk.ln1(), x);
+                NDArray a = afterAttention ? alias(from.attention())
+                        : p.at(HookPoint.attnOut(l), start == HookPoint.Site.ATTN_OUT ? act : attention(p, l, blk.attention(), h), x, null);
+                NDArray m = p.at(HookPoint.mlpOut(l), mlp(p, l, blk.mlp(), start, act, h, x, a), x, a);
                 x = a.add(m).add(x);
             }
             case PARALLEL -> {
-                NDArray a = p.at(HookPoint.attnOut(l), attention(p, l, blk.attention(), norm(p, blk.ln1(), x)));
-                NDArray m = p.at(HookPoint.mlpOut(l), mlp(p, l, blk.mlp(), norm(p, blk.ln2(), x)));
+                NDArray a = afterAttention ? alias(from.attention())
+                        : p.at(HookPoint.attnOut(l), start == HookPoint.Site.ATTN_OUT ? act
+                                : attention(p, l, blk.attention(), norm(p, blk.ln1(), x)), x, null);
+                NDArray h = afterAttention ? null : norm(p, blk.ln2(), x);
+                NDArray m = p.at(HookPoint.mlpOut(l), mlp(p, l, blk.mlp(), start, act, h, x, a), x, a);
                 x = m.add(a).add(x);
             }
         }
-        return p.at(HookPoint.residPost(l), x);
+        return p.at(HookPoint.residPost(l), x, null, null);
     }
 
     /**
@@ -313,6 +430,7 @@ public final class TransformerModel implements LanguageModel {
             q = rotary.apply(q, p.cos, p.sin);
             k = rotary.apply(k, p.cos, p.sin);
         }
+        p.keepKeys(layer, k, v);
         if (p.cache != null) {
             NDArray pastK = p.cache.keys(layer);
             if (pastK != null) {
@@ -321,6 +439,9 @@ public final class TransformerModel implements LanguageModel {
             }
             NDScope.unregister(k, v);
             p.cache.put(layer, k, v);
+        } else if (p.resume != null && p.resume.pastKeys(layer) != null) {   // a resumed suffix: read-only past
+            k = p.resume.pastKeys(layer).concat(k, 2);                                           // [B,KVH,P+T,hd]
+            v = p.resume.pastValues(layer).concat(v, 2);
         }
         long keys = k.getShape().get(2);
         int g = config.groupSize();
@@ -341,16 +462,29 @@ public final class TransformerModel implements LanguageModel {
 
     /**
      * The MLP. Plain: {@code down(act(up h))}; gated: {@code down(act(gate h) ⊙ up h)}. The input of {@code down}
-     * is the key k (hook {@code mlp.hook_post}).
+     * is the key k (hook {@code mlp.hook_post}). A block that resumes inside the MLP starts from the key
+     * ({@code start} MLP_POST, {@code act} = k) or has its output given ({@code start} MLP_OUT: {@code act} is
+     * returned as is, for the caller's hook).
      *
-     * @param h [B,T,D]
-     * @return [B,T,D]
+     * @param h [B,T,D] the MLP input (unused when resuming at or after the key)
+     * @param residual the stream the output joins, kept with a resume state at the key
+     * @param attention a parallel block's attention output, kept likewise
+     * @return [B,T,D], before the {@code hook_mlp_out} hooks
      */
-    private NDArray mlp(Pass p, int layer, Mlp w, NDArray h) {
-        NDArray key = w.gate() == null
-                ? config.activation().apply(linear(p, w.up(), h))                                // [B,T,F]
-                : config.activation().apply(linear(p, w.gate(), h)).mul(linear(p, w.up(), h));   // [B,T,F]
-        key = p.at(HookPoint.mlpPost(layer), key);
+    private NDArray mlp(Pass p, int layer, Mlp w, HookPoint.Site start, NDArray act, NDArray h, NDArray residual,
+            NDArray attention) {
+        if (start == HookPoint.Site.MLP_OUT) {
+            return act;
+        }
+        NDArray key;
+        if (start == HookPoint.Site.MLP_POST) {
+            key = act;
+        } else {
+            key = w.gate() == null
+                    ? config.activation().apply(linear(p, w.up(), h))                            // [B,T,F]
+                    : config.activation().apply(linear(p, w.gate(), h)).mul(linear(p, w.up(), h)); // [B,T,F]
+        }
+        key = p.at(HookPoint.mlpPost(layer), key, residual, attention);
         return linear(p, w.down(), key);                                                         // [B,T,D]
     }
 
@@ -442,21 +576,35 @@ public final class TransformerModel implements LanguageModel {
         return (int) m;
     }
 
-    /** Additive mask [B,1,T,K]: 0 where query i may see key j (real, causal, in window), float32 min elsewhere. */
+    /**
+     * Additive mask [B,1,T,K]: 0 where query i may see key j (real, causal, in window), float32 min elsewhere. The
+     * window counts positions, not slots: a resumed suffix leaves masked slots between its past and its tokens.
+     */
     private float[] attentionBias(long[] mask, int b, int t, int k, int past) {
         float[] bias = new float[b * t * k];
         int window = config.slidingWindow();
+        int[] position = new int[k];
         for (int i = 0; i < b; i++) {
+            int count = 0;
+            for (int j = 0; j < k; j++) {
+                count += (int) mask[i * k + j];
+                position[j] = count - 1;
+            }
             for (int q = 0; q < t; q++) {
                 int qi = past + q;
                 int row = (i * t + q) * k;
                 for (int j = 0; j < k; j++) {
-                    boolean visible = mask[i * k + j] != 0 && j <= qi && (window <= 0 || qi - j < window);
+                    boolean visible = mask[i * k + j] != 0 && j <= qi && (window <= 0 || position[qi] - position[j] < window);
                     bias[row + j] = visible ? 0f : -Float.MAX_VALUE;
                 }
             }
         }
         return bias;
+    }
+
+    /** A new handle on x's storage, so that scopes closing one never free the other. */
+    private static NDArray alias(NDArray x) {
+        return x.reshape(x.getShape());
     }
 
     /** @return block count, for callers iterating layers */

@@ -15,6 +15,7 @@ import dev.emend.model.ForwardResult;
 import dev.emend.model.HookPoint;
 import dev.emend.model.Hooks;
 import dev.emend.model.LanguageModel;
+import dev.emend.model.ResumeState;
 import dev.emend.tensor.Tensors;
 import dev.emend.tokenizer.TokenBatch;
 import dev.emend.tokenizer.Tokenizer;
@@ -41,6 +42,12 @@ import java.util.Map;
  * {@code v* = v_init + δ}, where {@code v_init} is the clean value at the fact token of the first (bare) prompt.
  *
  * <p>The model must compute in float32: DJL cannot differentiate the casts of a float16 forward pass.
+ *
+ * <p>δ enters at one hook point, so everything the forward pass computes before that point is the same in every
+ * step, and by causality so is every slot of a row before its first δ or scored position. One pass without gradients
+ * keeps that part ({@link ResumeState}, cut to a {@linkplain ResumeState#suffix suffix} per row); each step resumes
+ * there and computes only the rest: the layers from the injection point on, for the slots from the fact token on,
+ * attending to the kept keys and values of the earlier slots, with logits only at the scored positions.
  *
  * <p>δ lives in Java between steps; each step creates it as a fresh leaf, so nothing persists across the step's
  * scope. The weight-decay term and its gradient ({@code wd·δ/(‖δ‖‖v_init‖²)}, 0 at δ=0, as torch's norm backward)
@@ -172,6 +179,16 @@ public final class ValueOptimizer {
             }
         }
         int[][] logitPositions = labelPositions.toArray(int[][]::new);
+        // δ changes nothing in row r before from[r]: its first δ or scored slot
+        int[] from = new int[b];
+        int[][] factShifted = new int[b][];
+        int[][] logitShifted = new int[b][];
+        for (int i = 0; i < b; i++) {
+            from[i] = Math.min(Arrays.stream(factPositions[i]).min().orElseThrow(), Arrays.stream(logitPositions[i]).min().orElseThrow());
+            int f = from[i];
+            factShifted[i] = Arrays.stream(factPositions[i]).map(x -> x - f).toArray();
+            logitShifted[i] = Arrays.stream(logitPositions[i]).map(x -> x - f).toArray();
+        }
 
         double[] delta = new double[d];
         double[] m1 = new double[d];
@@ -183,7 +200,21 @@ public final class ValueOptimizer {
         requireDifferentiable(model);
         Engine engine = Engine.getInstance();
         boolean grad = JniUtils.isGradMode();
-        try {
+        try (NDScope kept = new NDScope()) {   // holds the resume state for every step
+            // the part no step changes, once, without gradients; v_init is the clean value at the injection point
+            JniUtils.setGradMode(false);
+            ForwardRequest.Builder pre = ForwardRequest.builder(batch).noLogits()
+                    .hooks(Hooks.builder().capture(s.injection()).build()).saveResume(s.injection(), true);
+            overrides.forEach(pre::override);
+            ForwardResult clean = model.forward(pre.build());
+            vInit = KeyComputer.rowsAt(model, clean.cache().get(s.injection()), new int[] {factPositions[0][0]})[0];
+            vInitNormSq = normSq(vInit);
+            if (!(vInitNormSq > 0) || !Double.isFinite(vInitNormSq)) {
+                throw new EditException("the value at the fact token has norm %s; nothing to optimise from"
+                        .formatted(Math.sqrt(vInitNormSq)));
+            }
+            ResumeState state = clean.resume().suffix(from);
+            clean.close();
             for (int it = 0; it < s.steps(); it++) {
                 double nll;
                 double kl;
@@ -192,22 +223,12 @@ public final class ValueOptimizer {
                 try (NDScope ignored = new NDScope()) {
                     NDArray deltaArray = Tensors.create(model.manager(), toFloats(delta), new Shape(d));   // [D] leaf
                     deltaArray.setRequiresGradient(true);
-                    Hooks.Builder hooks = Hooks.builder().addAt(s.injection(), factPositions, deltaArray);
-                    if (vInit == null) {
-                        hooks.capture(s.injection());
-                    }
-                    ForwardRequest.Builder req = ForwardRequest.builder(batch).hooks(hooks.build()).logitsAt(logitPositions);
+                    Hooks hooks = Hooks.builder().addAt(s.injection(), factShifted, deltaArray).build();
+                    ForwardRequest.Builder req = ForwardRequest.builder(state.batch()).resume(state).hooks(hooks)
+                            .logitsAt(logitShifted);
                     overrides.forEach(req::override);
                     try (GradientCollector gc = collector(engine)) {
                         ForwardResult r = model.forward(req.build());
-                        if (vInit == null) {
-                            vInit = KeyComputer.rowsAt(model, r.cache().get(s.injection()), new int[] {factPositions[0][0]})[0];
-                            vInitNormSq = normSq(vInit);
-                            if (!(vInitNormSq > 0) || !Double.isFinite(vInitNormSq)) {
-                                throw new EditException("the value at the fact token has norm %s; nothing to optimise from"
-                                        .formatted(Math.sqrt(vInitNormSq)));
-                            }
-                        }
                         NDArray logits = r.logits();                                                    // [B,T,V]
                         if (logits.getDataType() != DataType.FLOAT32) {
                             logits = logits.toType(DataType.FLOAT32, false);

@@ -43,11 +43,18 @@ import java.util.Map;
 public final class RomeEditor implements Editor {
     /** ROME's early-stopping threshold on the v* loss ({@code compute_v.py}). */
     public static final double EARLY_STOP_LOSS = 5e-2;
+    /**
+     * An early-stopping threshold that never triggers (the loss is never below it): every edit runs all
+     * {@code v_num_grad_steps} steps. For benchmarks that time a fixed amount of work (BENCHMARKS.md, "ROME: seconds
+     * per edit"); EasyEdit has no such key, so it is an editor option, not a params key.
+     */
+    public static final double NO_EARLY_STOP = Double.NEGATIVE_INFINITY;
 
     private final LanguageModel model;
     private final RomeParams params;
     private final EditContext context;
     private final KeyStatistics statistics;
+    private final double earlyStopLoss;
     private ContextTemplates templates;
 
     /**
@@ -58,12 +65,29 @@ public final class RomeEditor implements Editor {
      * @param context statistics cache, corpora, seed, listener
      */
     public RomeEditor(LanguageModel model, RomeParams params, EditContext context) {
+        this(model, params, context, EARLY_STOP_LOSS);
+    }
+
+    /**
+     * Creates the editor with another early-stopping threshold than ROME's {@link #EARLY_STOP_LOSS}.
+     *
+     * @param model the model
+     * @param params params, checked against the model's architecture here
+     * @param context statistics cache, corpora, seed, listener
+     * @param earlyStopLoss the v* optimisation stops once its loss is below this; {@link #NO_EARLY_STOP} never stops
+     *     it early
+     */
+    public RomeEditor(LanguageModel model, RomeParams params, EditContext context, double earlyStopLoss) {
+        if (Double.isNaN(earlyStopLoss) || earlyStopLoss == Double.POSITIVE_INFINITY) {
+            throw new IllegalArgumentException("the early-stopping loss must be a number below +inf, got " + earlyStopLoss);
+        }
         params.checkAgainst(model.architecture());
         this.model = model;
         this.params = params;
         this.context = context;
         this.statistics = new KeyStatistics(model, context, new KeyStatistics.Source(params.mom2Dataset(),
                 params.mom2NSamples(), params.mom2Dtype(), params.statsDir()));
+        this.earlyStopLoss = earlyStopLoss;
         context.contextTemplates().ifPresent(t -> templates = ContextTemplates.fixed(t));
     }
 
@@ -172,7 +196,7 @@ public final class RomeEditor implements Editor {
 
                 listener.onStage("v*");
                 ValueOptimizer.Settings settings = new ValueOptimizer.Settings(HookPoint.mlpOut(layer), params.vNumGradSteps(),
-                        params.vLr(), params.vWeightDecay(), params.klFactor(), params.clampNormFactor(), EARLY_STOP_LOSS);
+                        params.vLr(), params.vWeightDecay(), params.klFactor(), params.clampNormFactor(), earlyStopLoss);
                 ValueOptimizer.Problem problem = ValueOptimizer.Problem.of(model.tokenizer(), prompts, request.subject(),
                         params.factToken(), target);
                 ValueOptimizer.Result v = ValueOptimizer.optimize(model, settings, problem, overrides, listener);
