@@ -86,22 +86,7 @@ public final class LoraEditor implements Editor {
 
     /** @return the factory registered as "LoRA" */
     public static EditorFactory<LoraParams> factory() {
-        return new EditorFactory<>() {
-            @Override
-            public String method() {
-                return LoraParams.LORA;
-            }
-
-            @Override
-            public Class<LoraParams> paramsType() {
-                return LoraParams.class;
-            }
-
-            @Override
-            public Editor create(LanguageModel model, LoraParams params, EditContext context) {
-                return new LoraEditor(model, params, context);
-            }
-        };
+        return EditorFactory.of(LoraParams.LORA, LoraParams.class, LoraEditor::new);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.emend.edit.memit;
 
 import ai.djl.ndarray.NDArray;
-import dev.emend.ConfigException;
 import dev.emend.EditException;
 import dev.emend.edit.EditContext;
 import dev.emend.edit.EditListener;
@@ -83,26 +82,7 @@ public final class MemitEditor implements Editor {
      * @return a factory that refuses params of the other method
      */
     public static EditorFactory<MemitParams> factory(String method) {
-        return new EditorFactory<>() {
-            @Override
-            public String method() {
-                return method;
-            }
-
-            @Override
-            public Class<MemitParams> paramsType() {
-                return MemitParams.class;
-            }
-
-            @Override
-            public Editor create(LanguageModel model, MemitParams params, EditContext context) {
-                if (!method.equals(params.algName())) {
-                    throw new ConfigException("the params say alg_name: %s, but the method is %s; use a %s params file"
-                            .formatted(params.algName(), method, method));
-                }
-                return new MemitEditor(model, params, context);
-            }
-        };
+        return EditorFactory.of(method, MemitParams.class, MemitEditor::new);
     }
 
     @Override

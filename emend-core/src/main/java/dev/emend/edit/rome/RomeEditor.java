@@ -1,7 +1,6 @@
 package dev.emend.edit.rome;
 
 import ai.djl.ndarray.NDArray;
-import dev.emend.ConfigException;
 import dev.emend.EditException;
 import dev.emend.edit.EditContext;
 import dev.emend.edit.EditListener;
@@ -98,26 +97,7 @@ public final class RomeEditor implements Editor {
      * @return a factory that refuses params of the other method
      */
     public static EditorFactory<RomeParams> factory(String method) {
-        return new EditorFactory<>() {
-            @Override
-            public String method() {
-                return method;
-            }
-
-            @Override
-            public Class<RomeParams> paramsType() {
-                return RomeParams.class;
-            }
-
-            @Override
-            public Editor create(LanguageModel model, RomeParams params, EditContext context) {
-                if (!method.equals(params.algName())) {
-                    throw new ConfigException("the params say alg_name: %s, but the method is %s; use a %s params file"
-                            .formatted(params.algName(), method, method));
-                }
-                return new RomeEditor(model, params, context);
-            }
-        };
+        return EditorFactory.of(method, RomeParams.class, RomeEditor::new);
     }
 
     @Override
