@@ -109,7 +109,7 @@ class RomeParamsTest {
     @Test
     void theRegistryChecksMethodAndModel() {
         Editors editors = Editors.standard();
-        assertThat(editors.methods()).containsExactly("ROME", "R-ROME", "MEMIT", "AlphaEdit", "FT-L", "FT-M", "LoRA");
+        assertThat(editors.methods()).containsExactly("ROME", "R-ROME", "MEMIT", "AlphaEdit", "FT-L", "FT-M", "LoRA", "IKE", "ICE");
         assertThatThrownBy(() -> editors.factory("KN")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("unknown editing method 'KN'; known: [ROME, R-ROME, MEMIT, AlphaEdit, FT-L, FT-M, LoRA]");
         assertThatThrownBy(() -> editors.createBundled("ROME", gpt2, "gpt2-xl", EditContext.defaults()))
