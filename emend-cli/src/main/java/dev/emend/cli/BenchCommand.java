@@ -34,12 +34,16 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit|FT-L|FT-M|LoRA", description = "editing method (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit|FT-L|FT-M|LoRA|IKE|ICE", description = "editing method (default: ${DEFAULT-VALUE}); IKE and ICE edit in context and change no weight")
     String method;
 
     @Option(names = "--hparams", paramLabel = "FILE|NAME", description = "EasyEdit hparams YAML, or the name of a bundled one "
             + "(e.g. smollm2-135m; default: the bundled file named after the model folder)")
     String hparams;
+
+    @Option(names = "--train", paramLabel = "FILE", description = "IKE: training requests (KnowEdit/EasyEdit JSON) its "
+            + "demonstrations are drawn from; must not contain the evaluated cases")
+    Path train;
 
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "data file: JSON array, JSON Lines or (Sanitation) one object")
     Path data;
@@ -90,7 +94,7 @@ final class BenchCommand implements Callable<Integer> {
         BenchConfig config = new BenchConfig(options.model, options.dtype, method,
                 EditorSetup.paramsName(method, options.model, hparams), EditorSetup.paramsText(method, options.model, hparams),
                 data, f, limit, m, batchSize, seed, EvalOptions.defaults().withFluency(fluency).withGeneration(generation),
-                statsCorpus, out, cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "emend", "bench"));
+                statsCorpus, train, out, cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "emend", "bench"));
         BenchmarkRun run = BenchmarkRun.open(config);
         Dataset d = run.dataset();
         err.println("data: " + d.describe() + (limit > 0 ? "; first " + run.requests().size() + " used" : ""));
@@ -103,7 +107,7 @@ final class BenchCommand implements Callable<Integer> {
         Summary s;
         try (LanguageModel model = options.load()) {
             Editor editor = EditorSetup.create(method, model, options.model, hparams,
-                    EditorSetup.context(options.model, statsCorpus, statsDir, seed).build());
+                    EditorSetup.context(options.model, statsCorpus, statsDir, seed, train).build());
             s = run.run(model, editor, new Bar(err));
         }
         Summary.PhaseSummary pre = s.pre();

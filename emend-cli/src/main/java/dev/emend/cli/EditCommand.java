@@ -8,6 +8,7 @@ import dev.emend.edit.EditSession;
 import dev.emend.edit.Editor;
 import dev.emend.edit.OptimizationStep;
 import dev.emend.edit.PeftAdapter;
+import dev.emend.edit.PromptPatch;
 import dev.emend.edit.WeightDelta;
 import dev.emend.edit.locate.TargetTokens;
 import dev.emend.model.GenerationConfig;
@@ -31,7 +32,7 @@ import picocli.CommandLine.Spec;
  * ({@code --requests}); prints each request's old and new target probabilities before and after, and on request saves
  * the edited model ({@code --save}) or the edit as a PEFT LoRA adapter ({@code --adapter}).
  */
-@Command(name = "edit", description = "Rewrite facts (ROME or R-ROME) and show the target probabilities before and after.")
+@Command(name = "edit", description = "Rewrite facts (any registered method) and show the target probabilities before and after.")
 final class EditCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
@@ -39,7 +40,7 @@ final class EditCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit|FT-L|FT-M|LoRA", description = "editing method (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit|FT-L|FT-M|LoRA|IKE|ICE", description = "editing method (default: ${DEFAULT-VALUE}); IKE and ICE edit in context and change no weight")
     String method;
 
     @Option(names = "--hparams", paramLabel = "FILE|NAME", description = "EasyEdit hparams YAML, or the name of a bundled one "
@@ -61,6 +62,10 @@ final class EditCommand implements Callable<Integer> {
     @Option(names = "--requests", paramLabel = "FILE", description = "EasyEdit/KnowEdit requests (JSON array or JSON Lines of "
             + "{prompt, subject, target_new, ground_truth?}), applied in order; instead of --prompt/--subject/--target")
     Path requestsFile;
+
+    @Option(names = "--train", paramLabel = "FILE", description = "IKE: training requests (KnowEdit/EasyEdit JSON) its "
+            + "demonstrations are drawn from")
+    Path train;
 
     @Option(names = "--save", paramLabel = "DIR", description = "save the edited model as an HF folder")
     Path save;
@@ -86,7 +91,7 @@ final class EditCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         List<EditRequest> requests = requests();
         try (LanguageModel model = options.load()) {
-            EditContext.Builder ctx = EditorSetup.context(options.model, statsCorpus, statsDir, seed);
+            EditContext.Builder ctx = EditorSetup.context(options.model, statsCorpus, statsDir, seed, train);
             if (verbose) {
                 ctx.optListener(new EditListener() {
                     @Override
@@ -132,9 +137,15 @@ final class EditCommand implements Callable<Integer> {
                         r.stats().value("update_norm"), r.stats().value("division_factor"));
             } else {
                 String norms = r.patch() instanceof WeightDelta d ? d.parameters().stream()
-                        .map(p -> "%s ‖Δ‖ %.3g".formatted(p, d.update(p).norm())).collect(java.util.stream.Collectors.joining(", ")) : "";
+                        .map(p -> "%s ‖Δ‖ %.3g".formatted(p, d.update(p).norm())).collect(java.util.stream.Collectors.joining(", "))
+                        : "no weight changed; prompt context: %d tokens".formatted(model.tokenizer().encode(
+                                model.promptContext().wrap(""), false).length);
                 out.printf("%d edit%s · %.2f s · %d optimisation steps · %s%n", requests.size(), requests.size() == 1 ? "" : "s",
                         r.stats().seconds(), loss.size(), norms);
+            }
+            if ((save != null || adapter != null) && r.patch() instanceof PromptPatch) {
+                throw new IllegalArgumentException("%s edits in context and changes no weight, so there is nothing to save "
+                        .formatted(editor.method()) + "with --save or --adapter; drop them, or use a weight-editing method");
             }
             if (save != null) {
                 ModelSaver.save(model, save, ModelSaver.Options.full());
@@ -168,9 +179,12 @@ final class EditCommand implements Callable<Integer> {
         return List.of(EditRequest.of(prompt, subject, target));
     }
 
-    /** P(target | prompt) for the new and the old target, teacher-forced over all their tokens. */
+    /**
+     * P(target | prompt) for the new and the old target, teacher-forced over all their tokens; the prompt goes through
+     * the model's prompt context (in-context edits).
+     */
     private static double[] probabilities(LanguageModel model, String prompt, String... targets) {
-        int[] p = model.tokenizer().encode(prompt, true);
+        int[] p = model.tokenizer().encode(model.promptContext().wrap(prompt), true);
         List<Scorer.Request> reqs = java.util.Arrays.stream(targets)
                 .map(t -> new Scorer.Request(p, TargetTokens.encode(model.tokenizer(), t))).toList();
         return new Scorer(model).score(reqs).stream().mapToDouble(s -> Math.exp(s.total())).toArray();

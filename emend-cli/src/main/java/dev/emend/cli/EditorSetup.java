@@ -3,6 +3,7 @@ package dev.emend.cli;
 import dev.emend.ConfigException;
 import dev.emend.EmendException;
 import dev.emend.edit.EditContext;
+import dev.emend.edit.EditRequest;
 import dev.emend.edit.Editor;
 import dev.emend.edit.Editors;
 import dev.emend.model.LanguageModel;
@@ -15,7 +16,12 @@ import java.nio.file.Path;
 /**
  * How the commands that edit make an editor: params from {@code --hparams FILE} or the bundled file named after the
  * model folder; layer statistics from {@code --stats-corpus FILE} or, for a fact-world model, its own world's text;
- * the statistics cache in {@code --stats-dir} or {@code ~/.cache/emend/stats}.
+ * the statistics cache in {@code --stats-dir} or {@code ~/.cache/emend/stats}; IKE's training requests from
+ * {@code --train FILE}.
+ *
+ * <p>IKE's sentence embedder: the CLI passes none yet, so IKE runs here only with {@code use_icl_examples: false}
+ * (IkeEditor says so otherwise). The DJL all-MiniLM-L6-v2 embedder plugs in at {@link #context} with one call,
+ * {@code ctx.optEmbedder(embedder)}, the embedder opened (and closed) by the command around the editor's use.
  */
 final class EditorSetup {
     private EditorSetup() {}
@@ -30,9 +36,10 @@ final class EditorSetup {
      * @param statsCorpus a corpus file, or null
      * @param statsDir the statistics cache, or null for {@code ~/.cache/emend/stats}
      * @param seed the context-template seed
+     * @param train IKE's training requests (KnowEdit/EasyEdit JSON), or null
      * @return a context builder with those set
      */
-    static EditContext.Builder context(Path modelPath, Path statsCorpus, Path statsDir, long seed) {
+    static EditContext.Builder context(Path modelPath, Path statsCorpus, Path statsDir, long seed, Path train) {
         EditContext.Builder ctx = EditContext.builder().optSeed(seed)
                 .optStatsDir(statsDir != null ? statsDir : Path.of(System.getProperty("user.home"), ".cache", "emend", "stats"));
         if (statsCorpus != null) {
@@ -40,6 +47,9 @@ final class EditorSetup {
             ctx.optCorpus(c.name(), c);
         } else if (Files.isDirectory(modelPath)) {
             WorldCorpus.statsCorpus(modelPath).ifPresent(c -> ctx.optCorpus(c.name(), c));
+        }
+        if (train != null) {
+            ctx.optTrainingRequests(EditRequest.readAll(train));
         }
         return ctx;
     }

@@ -1,5 +1,6 @@
 package dev.emend.edit;
 
+import dev.emend.embed.SentenceEmbedder;
 import dev.emend.stats.TextCorpus;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -12,7 +13,9 @@ import java.util.Optional;
 /**
  * What an editor needs besides the model and its params, passed explicitly (no hidden caches): where layer
  * statistics are cached, the local corpora they are computed from (by the params' {@code mom2_dataset} name), the
- * seed for context templates, fixed context templates if the caller wants them, and a progress listener.
+ * seed for context templates, fixed context templates if the caller wants them, a progress listener, and for IKE the
+ * training requests its demonstrations come from (EasyEdit's {@code train_ds}) with the sentence embedder that ranks
+ * them. The context does not own the embedder: whoever builds the context closes it.
  */
 public final class EditContext {
     private final Path statsDir;
@@ -20,6 +23,8 @@ public final class EditContext {
     private final long seed;
     private final List<String> contextTemplates;
     private final EditListener listener;
+    private final List<EditRequest> trainingRequests;
+    private final SentenceEmbedder embedder;
 
     private EditContext(Builder b) {
         this.statsDir = b.statsDir;
@@ -27,6 +32,8 @@ public final class EditContext {
         this.seed = b.seed;
         this.contextTemplates = b.contextTemplates == null ? null : List.copyOf(b.contextTemplates);
         this.listener = b.listener;
+        this.trainingRequests = List.copyOf(b.trainingRequests);
+        this.embedder = b.embedder;
     }
 
     /** @return a context with defaults: seed 42 (EasyEdit's), no corpora, no listener, stats_dir from the params */
@@ -76,6 +83,16 @@ public final class EditContext {
         return listener;
     }
 
+    /** @return the requests IKE builds its demonstrations from (EasyEdit's {@code train_ds}); may be empty */
+    public List<EditRequest> trainingRequests() {
+        return trainingRequests;
+    }
+
+    /** @return the sentence embedder IKE retrieves demonstrations with, if the caller supplied one */
+    public Optional<SentenceEmbedder> embedder() {
+        return Optional.ofNullable(embedder);
+    }
+
     /** Builds an {@link EditContext}; {@code optX} setters are optional. */
     public static final class Builder {
         private Path statsDir;
@@ -83,6 +100,8 @@ public final class EditContext {
         private long seed = 42;
         private List<String> contextTemplates;
         private EditListener listener = EditListener.NONE;
+        private List<EditRequest> trainingRequests = List.of();
+        private SentenceEmbedder embedder;
 
         private Builder() {}
 
@@ -119,6 +138,22 @@ public final class EditContext {
         /** @param listener progress receiver @return this builder */
         public Builder optListener(EditListener listener) {
             this.listener = Objects.requireNonNull(listener);
+            return this;
+        }
+
+        /**
+         * @param requests the training set IKE draws demonstrations from (e.g. {@code --train FILE}); must not contain
+         *     the evaluated cases
+         * @return this builder
+         */
+        public Builder optTrainingRequests(List<EditRequest> requests) {
+            this.trainingRequests = List.copyOf(requests);
+            return this;
+        }
+
+        /** @param embedder ranks IKE's demonstrations (not closed by the context) @return this builder */
+        public Builder optEmbedder(SentenceEmbedder embedder) {
+            this.embedder = Objects.requireNonNull(embedder);
             return this;
         }
 

@@ -22,7 +22,8 @@ public interface Editor {
 
     /**
      * Applies several requests. Methods that cannot batch apply them one by one (each on the model edited by the
-     * ones before) and compose the patches; if one fails, the earlier ones are reverted and the model is unchanged.
+     * ones before) and compose the patches (weight deltas into a sequence, prompt patches into one patch whose parts
+     * keep the order); if one fails, the earlier ones are reverted and the model is unchanged.
      *
      * @param requests the rewrites, in order
      * @return one result whose patch reverts all of them
@@ -39,6 +40,11 @@ public interface Editor {
             }
             throw e;
         }
+        EditStats stats = EditStats.combine(done.stream().map(EditResult::stats).toList());
+        if (done.stream().allMatch(r -> r.patch() instanceof PromptPatch)) {
+            return new EditResult(List.copyOf(requests), PromptPatch.sequence(done.stream()
+                    .map(r -> (PromptPatch) r.patch()).toList()), stats);
+        }
         List<WeightDelta> deltas = new ArrayList<>();
         for (EditResult r : done) {
             if (!(r.patch() instanceof WeightDelta d)) {
@@ -46,7 +52,6 @@ public interface Editor {
             }
             deltas.add(d);
         }
-        return new EditResult(List.copyOf(requests), WeightDelta.sequence(deltas), EditStats.combine(
-                done.stream().map(EditResult::stats).toList()));
+        return new EditResult(List.copyOf(requests), WeightDelta.sequence(deltas), stats);
     }
 }

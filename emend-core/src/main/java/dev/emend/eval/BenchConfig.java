@@ -20,12 +20,13 @@ import java.util.Objects;
  * @param seed the editor's context-template seed, the fluency sampling seed and ConvSent's draws
  * @param options what to evaluate (its seed is {@code seed})
  * @param statsCorpus the local text for layer statistics, or null for the model's default (fact-world's world)
+ * @param trainData the training requests IKE draws its demonstrations from ({@code --train}), or null
  * @param out the results folder
  * @param cacheDir the cache folder for pre-edit scores and file hashes
  */
 public record BenchConfig(Path model, String dtype, String method, String paramsName, String paramsText, Path data,
         DataFormat format, int limit, EditBenchmark.Mode mode, int batchSize, long seed, EvalOptions options,
-        Path statsCorpus, Path out, Path cacheDir) {
+        Path statsCorpus, Path trainData, Path out, Path cacheDir) {
     /** Requires the paths, method and params, and a valid limit and batch size; sets the options' seed. */
     public BenchConfig {
         Objects.requireNonNull(model, "model");

@@ -141,6 +141,9 @@ public final class BenchmarkRun {
         identity.put("mode", modeName(config.mode()));
         identity.put("batch_size", config.mode() == EditBenchmark.Mode.BATCH ? config.batchSize() : 1);
         identity.put("stats_corpus_sha256", config.statsCorpus() == null ? "default" : hashes.file(config.statsCorpus()));
+        if (config.trainData() != null) {
+            identity.put("train_sha256", hashes.file(config.trainData()));                 // absent before --train existed
+        }
         BenchmarkRun run = new BenchmarkRun(config, dataset, identity, Hashes.of(pre.toString()));
         run.openFolder();
         return run;
@@ -309,6 +312,9 @@ public final class BenchmarkRun {
         info.put("dataset", dataset.name());
         info.put("requests", requests.size());
         info.put("stats_corpus", config.statsCorpus() == null ? null : config.statsCorpus().toAbsolutePath().toString());
+        if (config.trainData() != null) {
+            info.put("train", config.trainData().toAbsolutePath().toString());
+        }
         if (Files.isRegularFile(runFile())) {
             JsonNode old;
             try {

@@ -33,6 +33,17 @@ import java.util.Objects;
  *
  * <p>Case ids matter only for fluency: case {@code i} samples with seed {@code options.seed() + i}, before and after
  * its edit alike.
+ *
+ * <p>Every prompt goes to the model through its {@link LanguageModel#promptContext() prompt context}, so in-context
+ * edits (IKE, ICE) are scored like any other applied edit and this class knows no method: with an IKE patch applied,
+ * a rewrite row is {@code ''.join(demos) + "New Fact: {p} {t}\nPrompt: {p}"} followed by {@code " " + t}, as in
+ * EasyEdit's {@code compute_icl_edit_quality}; the pre-edit pass, run with no patch applied, sees the bare prompt
+ * (EasyEdit: {@code p + ' ' + t}). Locality compares pre-edit argmaxes without the context against post-edit ones with
+ * it, and portability is scored with it, both as EasyEdit does. Two deviations from EasyEdit's IKE path, both where
+ * it treats IKE unlike other methods: its pre-edit rephrase row already carries the "New Fact" line, here it is bare;
+ * and its post-edit fluency samples from {@code "New Fact: {p} {t}\nPrompt: {p}"} (without demonstrations) and scores
+ * that text too, while here the sample continues the whole context and only the prompt and the continuation are
+ * scored.
  */
 public final class EditEvaluator {
     /** EasyEdit's LLM-judge stop strings; the answer is cut before the first. */
@@ -178,7 +189,8 @@ public final class EditEvaluator {
         Tokenizer tok = model.tokenizer();
         List<Sections<EditRequest.Probe>> probes = requests.stream().map(Sections::of).toList();
         List<Scorer.Request> rows = new ArrayList<>();
-        probes.forEach(s -> s.forEach(p -> rows.add(TeacherForced.request(tok, p.prompt(), p.groundTruth()))));
+        probes.forEach(s -> s.forEach(p -> rows.add(TeacherForced.request(tok, model.promptContext().wrap(p.prompt()),
+                p.groundTruth()))));
         Iterator<Scorer.TargetScore> scores = scorer.score(rows).iterator();
         List<Sections<TokenMatch>> out = new ArrayList<>();
         for (Sections<EditRequest.Probe> s : probes) {
@@ -199,7 +211,7 @@ public final class EditEvaluator {
         List<int[]> prompts = new ArrayList<>();
         List<Integer> limits = new ArrayList<>();
         tf.forEach(s -> s.forEach(m -> {
-            prompts.add(tok.encode(m.prompt(), true));
+            prompts.add(tok.encode(model.promptContext().wrap(m.prompt()), true));
             limits.add(m.labels().length + options.answerMargin());
         }));
         int max = limits.stream().mapToInt(Integer::intValue).max().orElse(1);
@@ -261,17 +273,20 @@ public final class EditEvaluator {
 
     /**
      * EasyEdit's {@code test_generation_quality}: one top-k sampled text from the edit prompt, {@code fluencyMaxLength}
-     * tokens in total with the prompt (capped at the context length), decoded with the prompt, cleaned, scored.
+     * tokens in total with the prompt (capped at the context length), decoded with the prompt, cleaned, scored. With
+     * a prompt context the sample continues the wrapped prompt (the context's tokens count against the model's
+     * positions, not against {@code fluencyMaxLength}) and the context is left out of the scored text.
      */
     private PhaseScores.Fluency fluency(int caseId, EditRequest request) {
         Tokenizer tok = model.tokenizer();
         int[] prompt = tok.encode(request.filledPrompt(), true);
-        int total = Math.min(options.fluencyMaxLength(), model.config().maxPositions());
+        int[] input = tok.encode(model.promptContext().wrap(request.filledPrompt()), true);
+        int newTokens = Math.min(options.fluencyMaxLength() - prompt.length, model.config().maxPositions() - input.length);
         int[] all = prompt;
-        if (total > prompt.length) {
-            GenerationConfig cfg = new GenerationConfig(total - prompt.length, 1.0, options.fluencyTopK(), 1.0,
+        if (newTokens > 0) {
+            GenerationConfig cfg = new GenerationConfig(newTokens, 1.0, options.fluencyTopK(), 1.0,
                     options.seed() + caseId, List.of(), false);
-            int[] generated = generator.generateIds(List.of(prompt), cfg).get(0).newIds();
+            int[] generated = generator.generateIds(List.of(input), cfg).get(0).newIds();
             all = Arrays.copyOf(prompt, prompt.length + generated.length);
             System.arraycopy(generated, 0, all, prompt.length, generated.length);
         }

@@ -14,6 +14,9 @@ import java.util.Random;
  * Autoregressive generation with a KV cache: the prompts (left-padded into one batch) are run once, then one token
  * per step. Greedy picks the first most likely token, as {@code torch.argmax}; sampling applies temperature, top-k
  * and top-p in HF's order and draws with a seeded {@link Random}, so a seed reproduces a continuation exactly.
+ *
+ * <p>Text prompts go through the model's {@link LanguageModel#promptContext() prompt context}, so a model with an
+ * applied in-context edit (IKE, ICE) answers with that edit in effect; token-id prompts are used as given.
  */
 public final class Generator {
     private final LanguageModel model;
@@ -24,7 +27,8 @@ public final class Generator {
     }
 
     /**
-     * Generates a continuation of a text prompt (encoded with special tokens, as HF's tokenizer call does).
+     * Generates a continuation of a text prompt (wrapped by the prompt context, then encoded with special tokens, as
+     * HF's tokenizer call does).
      *
      * @param prompt the prompt
      * @param config decoding settings
@@ -37,7 +41,7 @@ public final class Generator {
     /**
      * Generates continuations of several prompts in one batch.
      *
-     * @param prompts the prompts
+     * @param prompts the prompts, each wrapped by the model's prompt context
      * @param config decoding settings
      * @return one continuation per prompt
      */
@@ -45,7 +49,7 @@ public final class Generator {
         Tokenizer tok = model.tokenizer();
         List<int[]> ids = new ArrayList<>();
         for (String p : prompts) {
-            ids.add(tok.encode(p, true));
+            ids.add(tok.encode(model.promptContext().wrap(p), true));
         }
         return generateIds(ids, config);
     }

@@ -19,6 +19,16 @@ public interface LanguageModel extends AutoCloseable {
     /** @return named parameters */
     WeightStore weights();
 
+    /**
+     * The text that active in-context edits (IKE, ICE) put before every prompt. Whatever turns a user prompt into
+     * model input on behalf of an edited model (the evaluator's probes, {@link Generator}'s text prompts, the CLI)
+     * passes it through {@link PromptContext#wrap}; token-level entry points ({@link #forward}, {@link Scorer} on ids)
+     * are the raw model.
+     *
+     * @return this model's prompt context, empty while no in-context edit is applied
+     */
+    PromptContext promptContext();
+
     /** @return the folder or file the model was loaded from */
     Path source();
 

@@ -51,6 +51,7 @@ public final class TransformerModel implements LanguageModel {
     private final WeightStore weights;
     private final NDManager activations;
     private final RotaryEmbedding rotary;
+    private final PromptContext promptContext = new PromptContext();
 
     /**
      * Assembles a model from loaded parts; use {@link ModelLoader} to load one.
@@ -91,6 +92,11 @@ public final class TransformerModel implements LanguageModel {
     @Override
     public WeightStore weights() {
         return weights;
+    }
+
+    @Override
+    public PromptContext promptContext() {
+        return promptContext;
     }
 
     @Override

@@ -58,7 +58,7 @@ class BenchmarkRunTest {
     static BenchConfig config(Path out, int limit, EditBenchmark.Mode mode, int batchSize) {
         Path dir = Fixtures.factWorld();
         return new BenchConfig(dir, "fp32", "ROME", "bundled ROME/fact-world", Editors.bundledText("ROME", "fact-world").orElseThrow(),
-                dir.resolve("bench/modification.json"), null, limit, mode, batchSize, 42, EvalOptions.defaults(), null, out,
+                dir.resolve("bench/modification.json"), null, limit, mode, batchSize, 42, EvalOptions.defaults(), null, null, out,
                 tmp.resolve("cache"));
     }
 
