@@ -120,6 +120,16 @@ class ArchitectureRulesTest {
     }
 
     @Test
+    void embeddingSeesOnlyTensorAndTokenizer() {
+        // embed is a leaf used by editors (IKE's retrieval); it never sees models, editing or evaluation
+        noClasses().that().resideInAPackage("dev.emend.embed..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.emend.model..", "dev.emend.edit..",
+                        "dev.emend.eval..", "dev.emend.stats..", "dev.emend.data..", "dev.emend.trace..",
+                        "dev.emend.train..", "dev.emend.world..", "dev.emend.config..", "dev.emend.gguf..")
+                .check(core);
+    }
+
+    @Test
     void coreNeverPrintsOrExits() {
         noClasses().should().accessField(System.class, "out")
                 .orShould().accessField(System.class, "err")
