@@ -3,6 +3,7 @@ package dev.emend.cli;
 import dev.emend.data.DataFormat;
 import dev.emend.data.Dataset;
 import dev.emend.edit.Editor;
+import dev.emend.embed.SentenceEmbedder;
 import dev.emend.eval.BenchConfig;
 import dev.emend.eval.BenchmarkRun;
 import dev.emend.eval.EditBenchmark;
@@ -105,9 +106,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         Summary s;
-        try (LanguageModel model = options.load()) {
+        try (LanguageModel model = options.load(); SentenceEmbedder embedder = EditorSetup.embedder(train)) {
             Editor editor = EditorSetup.create(method, model, options.model, hparams,
-                    EditorSetup.context(options.model, statsCorpus, statsDir, seed, train).build());
+                    EditorSetup.context(options.model, statsCorpus, statsDir, seed, train, embedder).build());
             s = run.run(model, editor, new Bar(err));
         }
         Summary.PhaseSummary pre = s.pre();

@@ -6,6 +6,7 @@ import dev.emend.edit.EditRequest;
 import dev.emend.edit.EditResult;
 import dev.emend.edit.EditSession;
 import dev.emend.edit.Editor;
+import dev.emend.embed.SentenceEmbedder;
 import dev.emend.edit.OptimizationStep;
 import dev.emend.edit.PeftAdapter;
 import dev.emend.edit.PromptPatch;
@@ -90,8 +91,8 @@ final class EditCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<EditRequest> requests = requests();
-        try (LanguageModel model = options.load()) {
-            EditContext.Builder ctx = EditorSetup.context(options.model, statsCorpus, statsDir, seed, train);
+        try (LanguageModel model = options.load(); SentenceEmbedder embedder = EditorSetup.embedder(train)) {
+            EditContext.Builder ctx = EditorSetup.context(options.model, statsCorpus, statsDir, seed, train, embedder);
             if (verbose) {
                 ctx.optListener(new EditListener() {
                     @Override

@@ -6,6 +6,8 @@ import dev.emend.edit.EditContext;
 import dev.emend.edit.EditRequest;
 import dev.emend.edit.Editor;
 import dev.emend.edit.Editors;
+import dev.emend.embed.MiniLmEmbedder;
+import dev.emend.embed.SentenceEmbedder;
 import dev.emend.model.LanguageModel;
 import dev.emend.stats.TextCorpus;
 import dev.emend.world.WorldCorpus;
@@ -19,9 +21,8 @@ import java.nio.file.Path;
  * the statistics cache in {@code --stats-dir} or {@code ~/.cache/emend/stats}; IKE's training requests from
  * {@code --train FILE}.
  *
- * <p>IKE's sentence embedder: the CLI passes none yet, so IKE runs here only with {@code use_icl_examples: false}
- * (IkeEditor says so otherwise). The DJL all-MiniLM-L6-v2 embedder plugs in at {@link #context} with one call,
- * {@code ctx.optEmbedder(embedder)}, the embedder opened (and closed) by the command around the editor's use.
+ * <p>IKE's sentence embedder: with {@code --train}, the command opens all-MiniLM-L6-v2 ({@link MiniLmEmbedder}, from
+ * its Maven jar, on DJL) through {@link #embedder} and closes it after the editor's use.
  */
 final class EditorSetup {
     private EditorSetup() {}
@@ -37,9 +38,11 @@ final class EditorSetup {
      * @param statsDir the statistics cache, or null for {@code ~/.cache/emend/stats}
      * @param seed the context-template seed
      * @param train IKE's training requests (KnowEdit/EasyEdit JSON), or null
+     * @param embedder ranks IKE's demonstrations ({@link #embedder}), or null
      * @return a context builder with those set
      */
-    static EditContext.Builder context(Path modelPath, Path statsCorpus, Path statsDir, long seed, Path train) {
+    static EditContext.Builder context(Path modelPath, Path statsCorpus, Path statsDir, long seed, Path train,
+            SentenceEmbedder embedder) {
         EditContext.Builder ctx = EditContext.builder().optSeed(seed)
                 .optStatsDir(statsDir != null ? statsDir : Path.of(System.getProperty("user.home"), ".cache", "emend", "stats"));
         if (statsCorpus != null) {
@@ -51,7 +54,20 @@ final class EditorSetup {
         if (train != null) {
             ctx.optTrainingRequests(EditRequest.readAll(train));
         }
+        if (embedder != null) {
+            ctx.optEmbedder(embedder);
+        }
         return ctx;
+    }
+
+    /**
+     * The embedder IKE's retrieval needs: only when training requests are given (no demonstrations without them).
+     *
+     * @param train IKE's training requests file, or null
+     * @return all-MiniLM-L6-v2, which the caller closes, or null if {@code train} is null
+     */
+    static SentenceEmbedder embedder(Path train) {
+        return train == null ? null : MiniLmEmbedder.load();
     }
 
     /**

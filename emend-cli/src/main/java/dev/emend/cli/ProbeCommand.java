@@ -106,7 +106,7 @@ final class ProbeCommand implements Callable<Integer> {
             } else {
                 String m = method != null ? method : "ROME";
                 Editor editor = EditorSetup.create(m, model, options.model, hparams,
-                        EditorSetup.context(options.model, statsCorpus, statsDir, seed, null).build());
+                        EditorSetup.context(options.model, statsCorpus, statsDir, seed, null, null).build());
                 ProbeComparison c = GeneralProbe.beforeAfter(model, List.of(t), limit, editor, edits);
                 TaskScores before = c.before().tasks().get(0);
                 TaskScores after = c.after().tasks().get(0);
