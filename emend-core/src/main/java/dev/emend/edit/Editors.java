@@ -5,6 +5,7 @@ import dev.emend.config.ParamsLoader;
 import dev.emend.edit.ft.FtEditor;
 import dev.emend.edit.ft.FtParams;
 import dev.emend.edit.lora.LoraEditor;
+import dev.emend.edit.lora.LoraParams;
 import dev.emend.edit.memit.MemitEditor;
 import dev.emend.edit.memit.MemitParams;
 import dev.emend.edit.rome.RomeEditor;
@@ -31,12 +32,13 @@ public final class Editors {
         this.factories = Collections.unmodifiableMap(new LinkedHashMap<>(factories));
     }
 
-    /** @return the methods shipped with Emend: ROME, R-ROME, MEMIT, AlphaEdit, FT-L, FT-M and LoRA */
+    /** @return the methods shipped with Emend: ROME, R-ROME, MEMIT, AlphaEdit, FT-L, FT-M, LoRA and AdaLoRA */
     public static Editors standard() {
         return builder().add(RomeEditor.factory(RomeParams.ROME)).add(RomeEditor.factory(RomeParams.R_ROME))
                 .add(MemitEditor.factory(MemitParams.MEMIT)).add(MemitEditor.factory(MemitParams.ALPHA_EDIT))
                 .add(FtEditor.factory(FtParams.FT_L)).add(FtEditor.factory(FtParams.FT_M))
-                .add(LoraEditor.factory()).build();
+                .add(LoraEditor.factory(LoraParams.LORA)).add(LoraEditor.factory(LoraParams.ADALORA))
+                .build();
     }
 
     /** @return an empty builder */
