@@ -39,7 +39,7 @@ final class EditCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit|FT-L|FT-M|LoRA", description = "editing method (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit|FT-L|FT-M|LoRA|AdaLoRA", description = "editing method (default: ${DEFAULT-VALUE})")
     String method;
 
     @Option(names = "--hparams", paramLabel = "FILE|NAME", description = "EasyEdit hparams YAML, or the name of a bundled one "
