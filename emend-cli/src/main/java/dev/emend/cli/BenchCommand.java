@@ -35,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit|FT-L|FT-M|LoRA|IKE|ICE", description = "editing method (default: ${DEFAULT-VALUE}); IKE and ICE edit in context and change no weight")
+    @Option(names = "--method", defaultValue = "ROME", paramLabel = "ROME|R-ROME|MEMIT|AlphaEdit|FT-L|FT-M|LoRA|AdaLoRA|IKE|ICE", description = "editing method (default: ${DEFAULT-VALUE}); IKE and ICE edit in context and change no weight")
     String method;
 
     @Option(names = "--hparams", paramLabel = "FILE|NAME", description = "EasyEdit hparams YAML, or the name of a bundled one "

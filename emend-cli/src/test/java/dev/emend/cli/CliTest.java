@@ -143,6 +143,24 @@ class CliTest {
     }
 
     @Test
+    void adaLoraEditsWithItsBundledParamsAndExportsRankInitR(@TempDir Path tmp) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        Path model = Path.of("../models/fact-world").toAbsolutePath().normalize();
+        Path requests = tmp.resolve("requests.json");
+        json.writeValue(requests.toFile(), json.createArrayNode()
+                .add(json.readTree(model.resolve("bench/modification.json").toFile()).get(0)));
+        Run r = run("edit", "--model", model.toString(), "--method", "AdaLoRA", "--requests", requests.toString(),
+                "--adapter", tmp.resolve("adapter").toString());
+        assertThat(r.status()).as(r.err()).isZero();
+        // EasyEdit's quirk kept: rank 8 in the file, init_r 12 in the adapter
+        assertThat(r.out()).contains("AdaLoRA edit of").contains("bundled AdaLoRA/fact-world.yaml")
+                .contains("PEFT LoRA adapter (r=12: transformer.h.2.mlp.c_proj)");
+        Matcher m = Pattern.compile("new\\s+\"Vietnam\"\\s+([0-9.]+)\\s+([0-9.]+)").matcher(r.out());
+        assertThat(m.find()).as(r.out()).isTrue();
+        assertThat(Double.parseDouble(m.group(2))).isGreaterThan(0.5);
+    }
+
+    @Test
     void statsComputesAndCachesTheSecondMoment(@TempDir Path tmp) throws IOException {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < 40; i++) {

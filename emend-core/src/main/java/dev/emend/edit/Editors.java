@@ -7,6 +7,7 @@ import dev.emend.edit.ft.FtParams;
 import dev.emend.edit.ice.IceEditor;
 import dev.emend.edit.ike.IkeEditor;
 import dev.emend.edit.lora.LoraEditor;
+import dev.emend.edit.lora.LoraParams;
 import dev.emend.edit.memit.MemitEditor;
 import dev.emend.edit.memit.MemitParams;
 import dev.emend.edit.rome.RomeEditor;
@@ -33,12 +34,13 @@ public final class Editors {
         this.factories = Collections.unmodifiableMap(new LinkedHashMap<>(factories));
     }
 
-    /** @return the methods shipped with Emend: ROME, R-ROME, MEMIT, AlphaEdit, FT-L, FT-M, LoRA, IKE and ICE */
+    /** @return the methods shipped with Emend: ROME, R-ROME, MEMIT, AlphaEdit, FT-L, FT-M, LoRA, AdaLoRA, IKE and ICE */
     public static Editors standard() {
         return builder().add(RomeEditor.factory(RomeParams.ROME)).add(RomeEditor.factory(RomeParams.R_ROME))
                 .add(MemitEditor.factory(MemitParams.MEMIT)).add(MemitEditor.factory(MemitParams.ALPHA_EDIT))
                 .add(FtEditor.factory(FtParams.FT_L)).add(FtEditor.factory(FtParams.FT_M))
-                .add(LoraEditor.factory()).add(IkeEditor.factory()).add(IceEditor.factory()).build();
+                .add(LoraEditor.factory(LoraParams.LORA)).add(LoraEditor.factory(LoraParams.ADALORA))
+                .add(IkeEditor.factory()).add(IceEditor.factory()).build();
     }
 
     /** @return an empty builder */

@@ -28,15 +28,17 @@ import dev.emend.tensor.Tensors;
 import dev.emend.tokenizer.TokenBatch;
 import dev.emend.tokenizer.Tokenizer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
 /**
- * LoRA as an editor (algorithms §6; EasyEdit {@code models/lora/lora_main.py} with {@code lora_type: lora}): low-rank
- * adapters on the {@code target_modules} of {@code layers} are trained with Adam on the requests while every model
- * weight stays frozen.
+ * LoRA and AdaLoRA as editors (algorithms §6; EasyEdit {@code models/lora/lora_main.py} with {@code lora_type: lora}
+ * or {@code adalora}): low-rank adapters on the {@code target_modules} of {@code layers} are trained with Adam on the
+ * requests while every model weight stays frozen. The two differ only in the adapter's form, its initialisation and
+ * AdaLoRA's orthogonality penalty; data, loss, optimiser, loop and commit are shared.
  *
  * <pre>
  *   per target W [out,in]:  A [r,in] ~ U(−1/√in, 1/√in)  (PEFT's kaiming_uniform_(a=√5), seeded)    B [out,r] = 0
@@ -47,6 +49,22 @@ import java.util.Random;
  *       backward to A and B only, Adam step (coupled weight_decay)           (every batch; no threshold, no early stop)
  *   commit Δ = L·R with L = s·B [out,r] and R = A [r,in] as a {@link WeightDelta.LowRank} per target
  * </pre>
+ *
+ * AdaLoRA (Zhang et al., arXiv:2303.10512; PEFT {@code tuners/adalora}), in PEFT's names Q = {@code lora_A},
+ * P = {@code lora_B}, Λ = {@code lora_E}:
+ *
+ * <pre>
+ *   per target W [out,in]:  Q [r,in], P [out,r] ~ N(0, 0.02²) (seeded)    Λ [r] = 0     r = init_r (rank is ignored)
+ *   forward with W' = W + ((s·P) ⊙ Λᵀ)·Q,  s = lora_alpha / (init_r + 1e-5)
+ *   loss = token-mean −log p  +  orth_reg_weight · (1/2T) Σ_t (‖Q_t Q_tᵀ − I‖_F + ‖P_tᵀ P_t − I‖_F)   (T targets)
+ *   Adam on P, Q and Λ; commit L = (s·P) ⊙ Λᵀ [out,r], R = Q [r,in]
+ * </pre>
+ *
+ * The penalty is PEFT's {@code AdaLoraModel.forward}: one Frobenius norm per {@code lora_A} and per {@code lora_B}
+ * matrix, summed and divided by their number (2T), added to the model's loss. PEFT computes the adapter as
+ * {@code (x @ (Q*Λ)ᵀ @ Pᵀ)·α / (ranknum + 1e-5)}; Emend folds the factors into the weight in another order, equal up
+ * to float32 rounding. Rank pruning ({@code update_and_allocate}) is not implemented: EasyEdit never calls it, so its
+ * AdaLoRA keeps all {@code init_r} singular values, as here.
  *
  * The committed factors are exactly the product the forward used during training ({@code s·B} is rounded to float32
  * the same way), so {@link dev.emend.edit.PeftAdapter} exports what was trained: {@code lora_B = s·B},
@@ -59,13 +77,16 @@ import java.util.Random;
  *
  * <p>Deviations: {@code lora_dropout} is read but not applied (dropout 0): the adapter enters the forward pass as a
  * changed weight, which cannot drop the adapter's input alone. EasyEdit's {@code kl_factor} and
- * {@code norm_constraint} are unused there and must be 0 / false here. AdaLoRA ({@code lora_type: adalora}) is not
- * implemented.
+ * {@code norm_constraint} are unused there and must be 0 / false here.
  *
  * <p>Training runs on factors owned here; the model's weights are written only at the commit, so a diverging run (a
  * non-finite loss or factor) throws {@link EditException} and leaves the model exactly as it was.
  */
 public final class LoraEditor implements Editor {
+    /** PEFT's AdaLoRA {@code reset_lora_parameters}: P and Q ~ N(0, 0.02²). */
+    static final double ADALORA_INIT_STD = 0.02;
+    private static final String[] FACTOR_KEYS = {"#A", "#B", "#E"};
+
     private final LanguageModel model;
     private final LoraParams params;
     private final EditContext context;
@@ -84,14 +105,20 @@ public final class LoraEditor implements Editor {
         this.targets = LoraTargets.select(model.architecture(), params);
     }
 
-    /** @return the factory registered as "LoRA" */
-    public static EditorFactory<LoraParams> factory() {
-        return EditorFactory.of(LoraParams.LORA, LoraParams.class, LoraEditor::new);
+    /**
+     * @param method {@link LoraParams#LORA} or {@link LoraParams#ADALORA}
+     * @return the factory registered under that name
+     */
+    public static EditorFactory<LoraParams> factory(String method) {
+        if (!LoraParams.LORA.equals(method) && !LoraParams.ADALORA.equals(method)) {
+            throw new IllegalArgumentException("LoraEditor serves LoRA and AdaLoRA, not " + method);
+        }
+        return EditorFactory.of(method, LoraParams.class, LoraEditor::new);
     }
 
     @Override
     public String method() {
-        return LoraParams.LORA;
+        return params.method();
     }
 
     /** @return the params */
@@ -105,13 +132,25 @@ public final class LoraEditor implements Editor {
     }
 
     /**
-     * One adapter's factors, row-major.
+     * One adapter's factors, row-major, in PEFT's names.
      *
      * @param target the adapted projection
-     * @param a A [r, in]
-     * @param b B [out, r]
+     * @param a {@code lora_A}: LoRA's A, AdaLoRA's Q [r, in]
+     * @param b {@code lora_B}: LoRA's B, AdaLoRA's P [out, r]
+     * @param e {@code lora_E}: AdaLoRA's Λ [r]; empty for LoRA
      */
-    public record Factors(LoraTargets.Target target, float[] a, float[] b) {}
+    public record Factors(LoraTargets.Target target, float[] a, float[] b, float[] e) {
+        /**
+         * Plain LoRA factors.
+         *
+         * @param target the adapted projection
+         * @param a A [r, in]
+         * @param b B [out, r]
+         */
+        public Factors(LoraTargets.Target target, float[] a, float[] b) {
+            this(target, a, b, new float[0]);
+        }
+    }
 
     /**
      * One training example as token ids.
@@ -133,24 +172,38 @@ public final class LoraEditor implements Editor {
             List<Double> epochLoss) {}
 
     /**
-     * PEFT's initialisation, seeded with {@code seed}: A uniform in ±1/√in (kaiming_uniform_ with a = √5), B zero.
+     * PEFT's initialisation, seeded with {@code seed}. LoRA: A uniform in ±1/√in (kaiming_uniform_ with a = √5), B
+     * zero. AdaLoRA: Q and P normal with standard deviation 0.02, Λ zero.
      *
      * @return the initial factors of every target
      */
     public List<Factors> initialFactors() {
         Random rnd = new Random(params.seed());
-        int r = params.rank();
+        int r = params.adapterRank();
         List<Factors> out = new ArrayList<>();
         for (LoraTargets.Target t : targets) {
             int in = (int) t.weight().inFeatures();
-            double bound = 1.0 / Math.sqrt(in);
             float[] a = new float[r * in];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = (float) ((2 * rnd.nextDouble() - 1) * bound);
+            float[] b = new float[(int) t.weight().outFeatures() * r];
+            if (params.adaLora()) {
+                fillNormal(a, rnd);
+                fillNormal(b, rnd);
+                out.add(new Factors(t, a, b, new float[r]));
+            } else {
+                double bound = 1.0 / Math.sqrt(in);
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) ((2 * rnd.nextDouble() - 1) * bound);
+                }
+                out.add(new Factors(t, a, b));
             }
-            out.add(new Factors(t, a, new float[(int) t.weight().outFeatures() * r]));
         }
         return out;
+    }
+
+    private static void fillNormal(float[] x, Random rnd) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (ADALORA_INIT_STD * rnd.nextGaussian());
+        }
     }
 
     /**
@@ -167,13 +220,30 @@ public final class LoraEditor implements Editor {
     }
 
     /**
-     * The objective with the given adapters (no gradient).
+     * The training objective with the given adapters (no gradient).
      *
      * @param requests the requests
      * @param factors adapters, or an empty list for the model as it is
-     * @return the token-mean −log p of the targets
+     * @return the token-mean −log p of the targets, plus for AdaLoRA {@code orth_reg_weight} times the
+     *     {@link #orthogonality orthogonality penalty} (0 without adapters, as in PEFT)
      */
     public double loss(List<EditRequest> requests, List<Factors> factors) {
+        return evaluate(requests, factors, true);
+    }
+
+    /**
+     * The model's part of the objective: the token-mean −log p of the targets with the given adapters, without
+     * AdaLoRA's penalty (equal to {@link #loss} for LoRA).
+     *
+     * @param requests the requests
+     * @param factors adapters, or an empty list for the model as it is
+     * @return the token-mean −log p
+     */
+    public double nll(List<EditRequest> requests, List<Factors> factors) {
+        return evaluate(requests, factors, false);
+    }
+
+    private double evaluate(List<EditRequest> requests, List<Factors> factors, boolean withPenalty) {
         List<Example> ex = requests.stream().map(this::example).toList();
         try (NDManager work = model.manager().newSubManager(); NDScope ignored = new NDScope()) {
             Map<String, NDArray> base = baseWeights(factors, work);
@@ -181,18 +251,62 @@ public final class LoraEditor implements Editor {
             for (Factors f : factors) {
                 leaves.put(f.target().weight().name(), arrays(f, work));
             }
-            return objective(ex, overrides(base, leaves)).getFloat();
+            NDArray nll = objective(ex, overrides(base, leaves));
+            return (withPenalty ? total(nll, leaves.values()) : nll).getFloat();
         }
     }
 
     /**
-     * The loss and its autograd gradient with respect to every A and B (for checks).
+     * AdaLoRA's orthogonality penalty as PEFT computes it (float32, before {@code orth_reg_weight}): the mean over all
+     * {@code lora_A} and {@code lora_B} matrices of {@code ‖QQᵀ − I‖_F} resp. {@code ‖PᵀP − I‖_F}.
+     *
+     * @param factors the adapters
+     * @return the penalty; 0 for no adapters
+     */
+    public double orthogonality(List<Factors> factors) {
+        try (NDManager work = model.manager().newSubManager(); NDScope ignored = new NDScope()) {
+            List<NDArray[]> arrays = new ArrayList<>();
+            for (Factors f : factors) {
+                arrays.add(arrays(f, work));
+            }
+            return arrays.isEmpty() ? 0 : orthogonality(arrays).getFloat();
+        }
+    }
+
+    /** (1/2T) Σ_t (‖A_t A_tᵀ − I‖_F + ‖B_tᵀ B_t − I‖_F), a differentiable scalar (PEFT AdaLoraModel.forward). */
+    private NDArray orthogonality(Collection<NDArray[]> adapters) {
+        NDArray sum = null;
+        int matrices = 0;
+        for (NDArray[] f : adapters) {
+            NDArray aaT = f[0].matMul(f[0].transpose());                                    // [r,r]
+            NDArray bTb = f[1].transpose().matMul(f[1]);                                    // [r,r]
+            for (NDArray cov : new NDArray[] {aaT, bTb}) {
+                NDArray eye = model.manager().eye((int) cov.getShape().get(0));             // [r,r]
+                NDArray fro = cov.sub(eye).square().sum().sqrt();                           // []
+                sum = sum == null ? fro : sum.add(fro);
+                matrices++;
+            }
+        }
+        return sum.div(Tensors.scalar(sum, matrices));
+    }
+
+    /** nll, plus {@code orth_reg_weight ·} the penalty for AdaLoRA with adapters. */
+    private NDArray total(NDArray nll, Collection<NDArray[]> adapters) {
+        if (!params.adaLora() || adapters.isEmpty()) {
+            return nll;
+        }
+        return nll.add(orthogonality(adapters).mul(Tensors.scalar(nll, params.orthRegWeight())));
+    }
+
+    /**
+     * The loss ({@link #loss}) and its autograd gradient with respect to every factor (for checks).
      *
      * @param loss the loss
      * @param a ∂loss/∂A per target, [r, in] row-major
      * @param b ∂loss/∂B per target, [out, r] row-major
+     * @param e ∂loss/∂Λ per target, [r] (empty arrays for LoRA)
      */
-    record Gradient(double loss, List<float[]> a, List<float[]> b) {}
+    record Gradient(double loss, List<float[]> a, List<float[]> b, List<float[]> e) {}
 
     Gradient gradient(List<EditRequest> requests, List<Factors> factors) {
         ValueOptimizer.requireDifferentiable(model);
@@ -203,23 +317,24 @@ public final class LoraEditor implements Editor {
             Map<String, NDArray[]> leaves = new LinkedHashMap<>();
             for (Factors f : factors) {
                 NDArray[] ab = arrays(f, work);
-                ab[0].setRequiresGradient(true);
-                ab[1].setRequiresGradient(true);
+                for (NDArray x : ab) {
+                    x.setRequiresGradient(true);
+                }
                 leaves.put(f.target().weight().name(), ab);
             }
             double loss;
             try (GradientCollector gc = collector(Engine.getInstance())) {
-                NDArray l = objective(ex, overrides(base, leaves));
+                NDArray l = total(objective(ex, overrides(base, leaves)), leaves.values());
                 loss = l.getFloat();
                 gc.backward(l);
             }
-            List<float[]> ga = new ArrayList<>();
-            List<float[]> gb = new ArrayList<>();
+            List<List<float[]>> g = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
             for (NDArray[] ab : leaves.values()) {
-                ga.add(ab[0].getGradient().toFloatArray());
-                gb.add(ab[1].getGradient().toFloatArray());
+                for (int k = 0; k < 3; k++) {
+                    g.get(k).add(k < ab.length ? ab[k].getGradient().toFloatArray() : new float[0]);
+                }
             }
-            return new Gradient(loss, ga, gb);
+            return new Gradient(loss, g.get(0), g.get(1), g.get(2));
         } finally {
             JniUtils.setGradMode(grad);
         }
@@ -233,12 +348,16 @@ public final class LoraEditor implements Editor {
      * @throws EditException if the loss or a factor stops being finite, or a prompt does not fit the model
      */
     public Computation compute(List<EditRequest> requests) {
+        return compute(requests, initialFactors());
+    }
+
+    /** {@link #compute(List)} from given start factors (one per target, in order; for parity checks). */
+    Computation compute(List<EditRequest> requests, List<Factors> init) {
         if (requests.isEmpty()) {
-            throw new IllegalArgumentException("LoRA needs at least one request");
+            throw new IllegalArgumentException(method() + " needs at least one request");
         }
         ValueOptimizer.requireDifferentiable(model);
         List<Example> examples = requests.stream().map(this::example).toList();
-        List<Factors> init = initialFactors();
         int bs = params.batchSize();
         List<Double> batchLoss = new ArrayList<>();
         List<Double> epochLoss = new ArrayList<>();
@@ -256,28 +375,33 @@ public final class LoraEditor implements Editor {
                 for (int start = 0; start < examples.size(); start += bs) {
                     List<Example> batch = examples.subList(start, Math.min(examples.size(), start + bs));
                     double loss;
+                    double nll;
                     try (NDScope ignored = new NDScope()) {
                         Map<String, NDArray[]> leaves = new LinkedHashMap<>();
-                        current.forEach((name, ab) -> {
-                            NDArray a = ab[0].duplicate();
-                            NDArray b = ab[1].duplicate();
-                            a.setRequiresGradient(true);
-                            b.setRequiresGradient(true);
-                            leaves.put(name, new NDArray[] {a, b});
+                        current.forEach((name, factors) -> {
+                            NDArray[] leaf = new NDArray[factors.length];
+                            for (int k = 0; k < leaf.length; k++) {
+                                leaf[k] = factors[k].duplicate();
+                                leaf[k].setRequiresGradient(true);
+                            }
+                            leaves.put(name, leaf);
                         });
                         try (GradientCollector gc = collector(engine)) {
-                            NDArray l = objective(batch, overrides(base, leaves));
+                            NDArray n = objective(batch, overrides(base, leaves));
+                            NDArray l = total(n, leaves.values());
                             loss = l.getFloat();
+                            nll = n.getFloat();
                             if (!Double.isFinite(loss)) {
-                                throw new EditException(("LoRA diverged at epoch %d: the loss is %s; lower lr. The model "
-                                        + "is unchanged").formatted(epoch, loss));
+                                throw new EditException(("%s diverged at epoch %d: the loss is %s; lower lr. The model "
+                                        + "is unchanged").formatted(method(), epoch, loss));
                             }
                             gc.backward(l);
                         }
                         for (Map.Entry<String, NDArray[]> e : current.entrySet()) {
                             NDArray[] leaf = leaves.get(e.getKey());
-                            adam.step(e.getKey() + "#A", e.getValue()[0], leaf[0].getGradient());
-                            adam.step(e.getKey() + "#B", e.getValue()[1], leaf[1].getGradient());
+                            for (int k = 0; k < leaf.length; k++) {
+                                adam.step(e.getKey() + FACTOR_KEYS[k], e.getValue()[k], leaf[k].getGradient());
+                            }
                         }
                     }
                     for (Map.Entry<String, NDArray[]> e : current.entrySet()) {
@@ -285,15 +409,17 @@ public final class LoraEditor implements Editor {
                     }
                     batchLoss.add(loss);
                     sum += loss * batch.size();
-                    context.listener().onStep(new OptimizationStep(batchLoss.size() - 1, total, loss, loss, 0, 0,
-                            Math.exp(-loss), 0));
+                    // AdaLoRA's orthogonality penalty is reported in the regulariser's place
+                    context.listener().onStep(new OptimizationStep(batchLoss.size() - 1, total, loss, nll, 0, loss - nll,
+                            Math.exp(-nll), 0));
                 }
                 epochLoss.add(sum / examples.size());
             }
             List<Factors> trained = new ArrayList<>();
             for (Factors f : init) {
                 NDArray[] ab = current.get(f.target().weight().name());
-                trained.add(new Factors(f.target(), ab[0].toFloatArray(), ab[1].toFloatArray()));
+                float[] e = ab.length > 2 ? ab[2].toFloatArray() : new float[0];
+                trained.add(new Factors(f.target(), ab[0].toFloatArray(), ab[1].toFloatArray(), e));
             }
             return new Computation(List.copyOf(requests), List.copyOf(trained), List.copyOf(batchLoss),
                     List.copyOf(epochLoss));
@@ -305,18 +431,23 @@ public final class LoraEditor implements Editor {
     }
 
     /**
-     * The committed update of one adapter: {@code L = s·B} (float32 products, as in training), {@code R = A}.
+     * The committed update of one adapter: {@code L = s·B} for LoRA, {@code L = (s·P) ⊙ Λᵀ} for AdaLoRA (float32
+     * products in that order, as in training), {@code R = A} (Q).
      *
      * @param f trained factors
      * @return the low-rank update
      */
     public WeightDelta.LowRank update(Factors f) {
         float s = (float) params.scaling();
+        int r = params.adapterRank();
         float[] left = new float[f.b().length];
         for (int i = 0; i < left.length; i++) {
             left[i] = f.b()[i] * s;
+            if (params.adaLora()) {
+                left[i] *= f.e()[i % r];
+            }
         }
-        return new WeightDelta.LowRank(f.target().weight(), params.rank(), left, f.a().clone());
+        return new WeightDelta.LowRank(f.target().weight(), r, left, f.a().clone());
     }
 
     @Override
@@ -347,7 +478,10 @@ public final class LoraEditor implements Editor {
         values.put("final_loss", c.epochLoss().get(c.epochLoss().size() - 1));
         values.put("update_norm", Math.sqrt(normSq));
         values.put("adapters", (double) c.factors().size());
-        values.put("rank", (double) params.rank());
+        values.put("rank", (double) params.adapterRank());
+        if (params.adaLora()) {
+            values.put("orthogonality", orthogonality(c.factors()));
+        }
         return new EditResult(requests, delta, new EditStats(c.batchLoss(), values, seconds));
     }
 
@@ -361,15 +495,20 @@ public final class LoraEditor implements Editor {
         return base;
     }
 
+    /** {A [r,in], B [out,r]}, and Λ [1,r] for AdaLoRA, owned by {@code work}. */
     private NDArray[] arrays(Factors f, NDManager work) {
         WeightRef w = f.target().weight();
-        int r = params.rank();
+        int r = params.adapterRank();
         NDArray a = persistent(Tensors.create(work, f.a(), new Shape(r, w.inFeatures())), work);
         NDArray b = persistent(Tensors.create(work, f.b(), new Shape(w.outFeatures(), r)), work);
-        return new NDArray[] {a, b};
+        if (!params.adaLora()) {
+            return new NDArray[] {a, b};
+        }
+        NDArray e = persistent(Tensors.create(work, f.e(), new Shape(1, r)), work);
+        return new NDArray[] {a, b, e};
     }
 
-    /** W + fromMath((s·B)·A) per adapted weight; differentiable in A and B. */
+    /** W + fromMath(L·A) per adapted weight, L = s·B (LoRA) or (s·P) ⊙ Λᵀ (AdaLoRA); differentiable in every factor. */
     private Map<String, NDArray> overrides(Map<String, NDArray> base, Map<String, NDArray[]> factors) {
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (LoraTargets.Target t : targets) {
@@ -379,7 +518,11 @@ public final class LoraEditor implements Editor {
                 continue;
             }
             NDArray w = base.get(name);
-            NDArray delta = ab[1].mul(Tensors.scalar(ab[1], params.scaling())).matMul(ab[0]);   // [out,in]
+            NDArray left = ab[1].mul(Tensors.scalar(ab[1], params.scaling()));                // [out,r]
+            if (ab.length > 2) {
+                left = left.mul(ab[2]);                                                     // [out,r] ⊙ [1,r]
+            }
+            NDArray delta = left.matMul(ab[0]);                                             // [out,in]
             out.put(name, w.add(t.weight().orientation().fromMath(delta)));
         }
         return out;
@@ -402,7 +545,7 @@ public final class LoraEditor implements Editor {
             tokens += e.target().length;
         }
         if (tokens == 0) {
-            throw new EditException("the targets have no tokens; LoRA has nothing to train on");
+            throw new EditException("the targets have no tokens; %s has nothing to train on".formatted(method()));
         }
         int[][] positions = new int[b][maxTarget];
         long[] labels = new long[b * maxTarget];
@@ -432,14 +575,16 @@ public final class LoraEditor implements Editor {
         return picked.mul(w).sum().neg();
     }
 
-    private void requireFinite(String name, NDArray[] ab, int epoch) {
-        float s;
+    private void requireFinite(String name, NDArray[] factors, int epoch) {
+        float s = 0;
         try (NDScope ignored = new NDScope()) {
-            s = ab[0].abs().sum().add(ab[1].abs().sum()).getFloat();
+            for (NDArray x : factors) {
+                s += x.abs().sum().getFloat();
+            }
         }
         if (!Float.isFinite(s)) {
-            throw new EditException(("LoRA diverged at epoch %d: the adapter of %s is no longer finite; lower lr. "
-                    + "The model is unchanged").formatted(epoch, name));
+            throw new EditException(("%s diverged at epoch %d: the adapter of %s is no longer finite; lower lr. "
+                    + "The model is unchanged").formatted(method(), epoch, name));
         }
     }
 

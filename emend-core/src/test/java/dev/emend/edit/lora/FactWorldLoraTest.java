@@ -32,10 +32,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * LoRA with the bundled fact-world params on the bundled modification benchmark, single edits (each applied alone,
- * evaluated with EasyEdit's metrics, reverted): rewrite_acc ≥ 0.9 on the first 40 cases, every parameter bit-identical
- * afterwards. {@code -Demend.factworld.cases=200} runs more cases; {@code -Demend.lora.sweep=true} runs the search on
- * cases 20-49 that chose the bundled values.
+ * LoRA and AdaLoRA with their bundled fact-world params on the bundled modification benchmark, single edits (each
+ * applied alone, evaluated with EasyEdit's metrics, reverted): rewrite_acc ≥ 0.9 (LoRA) and ≥ 0.95 (AdaLoRA) on the
+ * first 40 cases, every parameter bit-identical afterwards. {@code -Demend.factworld.cases=200} runs more cases;
+ * {@code -Demend.lora.sweep=true} runs the search on cases 20-49 that chose the bundled values
+ * ({@code -Demend.lora.method=AdaLoRA} for AdaLoRA's).
  */
 class FactWorldLoraTest {
     static final int CASES = Integer.getInteger("emend.factworld.cases", 40);
@@ -64,11 +65,21 @@ class FactWorldLoraTest {
 
     @Test
     void singleEditsAreReliable() {
+        assertReliable("LoRA", 0.9);
+    }
+
+    /** The bar for AdaLoRA: reliability ≥ 0.95 (on ≥ 200 cases with -Demend.factworld.cases=200). */
+    @Test
+    void adaLoraSingleEditsAreReliable() {
+        assertReliable("AdaLoRA", 0.95);
+    }
+
+    private static void assertReliable(String method, double bar) {
         Map<String, byte[]> before = EditTesting.snapshot(model);
-        Summary s = print("LoRA", run(Editors.standard().createBundled("LoRA", model, "fact-world", EditContext.defaults()),
+        Summary s = print(method, run(Editors.standard().createBundled(method, model, "fact-world", EditContext.defaults()),
                 requests.subList(0, CASES)));
         assertThat(s.failed()).isZero();
-        assertThat(s.post().rewriteAcc()).as("LoRA rewrite_acc").isGreaterThanOrEqualTo(0.9);
+        assertThat(s.post().rewriteAcc()).as(method + " rewrite_acc").isGreaterThanOrEqualTo(bar);
         assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty();
     }
 
@@ -81,19 +92,20 @@ class FactWorldLoraTest {
         String[] modules = System.getProperty("emend.lora.modules", "[\"mlp.c_proj\"];[\"c_attn\"]").split(";");
         String[] lrs = System.getProperty("emend.lora.lrs", "1e-3,5e-3").split(",");
         String steps = System.getProperty("emend.lora.steps", "30");
+        String method = System.getProperty("emend.lora.method", "LoRA");
         for (String module : modules) {
             for (String layer : layers) {
                 for (String lr : lrs) {
-                    String label = "target_modules %s layers %s lr %s steps %s".formatted(module, layer, lr, steps);
-                    print(label, run(new LoraEditor(model, params("target_modules", module, "layers", layer, "lr", lr,
-                            "num_steps", steps), EditContext.defaults()), tune));
+                    String label = "%s target_modules %s layers %s lr %s steps %s".formatted(method, module, layer, lr, steps);
+                    print(label, run(new LoraEditor(model, params(method, "target_modules", module, "layers", layer, "lr",
+                            lr, "num_steps", steps), EditContext.defaults()), tune));
                 }
             }
         }
     }
 
-    static LoraParams params(String... replacements) {
-        String yaml = Editors.bundledText("LoRA", "fact-world").orElseThrow();
+    static LoraParams params(String method, String... replacements) {
+        String yaml = Editors.bundledText(method, "fact-world").orElseThrow();
         for (int i = 0; i < replacements.length; i += 2) {
             yaml = yaml.replaceFirst("(?m)^" + replacements[i] + ":.*$", replacements[i] + ": " + replacements[i + 1]);
         }

@@ -59,15 +59,20 @@ class LoraEditorTest {
         model.close();
     }
 
-    /** The bundled fact-world file (GPT-2 names) on layer 1 and every c_proj, with some values replaced. */
+    /** The bundled fact-world LoRA file (GPT-2 names) on layer 1 and every c_proj, with some values replaced. */
     static LoraParams params(String... replacements) {
-        String yaml = Editors.bundledText("LoRA", "fact-world").orElseThrow()
+        return paramsOf("LoRA", replacements);
+    }
+
+    /** A method's bundled fact-world file (GPT-2 names) on layer 1 and every c_proj, with some values replaced. */
+    static LoraParams paramsOf(String method, String... replacements) {
+        String yaml = Editors.bundledText(method, "fact-world").orElseThrow()
                 .replaceFirst("(?m)^layers:.*$", "layers: [1]")                       // the tiny model has 3 layers
                 .replaceFirst("(?m)^target_modules:.*$", "target_modules: [\"c_proj\"]");
         for (int i = 0; i < replacements.length; i += 2) {
             yaml = yaml.replaceFirst("(?m)^" + replacements[i] + ":.*$", replacements[i] + ": " + replacements[i + 1]);
         }
-        return ParamsLoader.read(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "LoRA", LoraParams.class);
+        return ParamsLoader.read(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), method, LoraParams.class);
     }
 
     static LoraEditor editor(String... replacements) {
@@ -88,8 +93,10 @@ class LoraEditorTest {
         assertThat(llama.scaling()).isEqualTo(4.0);
         assertThat(llama.layers()).isEmpty();
         assertThat(Editors.standard().methods()).contains("LoRA");
-        assertThatThrownBy(() -> params("lora_type", "\"adalora\"")).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("not implemented");
+        assertThat(params("lora_type", "\"adalora\"").method()).isEqualTo("AdaLoRA");
+        assertThatThrownBy(() -> params("lora_type", "\"lora\"\ninit_r: 4")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("AdaLoRA keys");
+        assertThatThrownBy(() -> params("lora_type", "\"dora\"")).isInstanceOf(ConfigException.class);
         assertThatThrownBy(() -> params("kl_factor", "0.5")).isInstanceOf(ConfigException.class).hasMessageContaining("no KL");
         assertThatThrownBy(() -> params("norm_constraint", "5e-4")).isInstanceOf(ConfigException.class);
         assertThatThrownBy(() -> params("alg_name", "\"FT\"")).isInstanceOf(ConfigException.class);
@@ -141,30 +148,44 @@ class LoraEditorTest {
             }
             f.add(new LoraEditor.Factors(x.target(), x.a(), b));
         }
+        assertThat(checkAgainstCentralDifferences(lora, reqs, f)).isEqualTo(12);
+    }
+
+    /**
+     * Compares the autograd gradient of the loss with central differences (h = 1e-3, relative error < 1e-2) at the
+     * three largest entries of every factor (A, B and, for AdaLoRA, Λ) of every adapter.
+     *
+     * @return the number of entries checked
+     */
+    static int checkAgainstCentralDifferences(LoraEditor lora, List<EditRequest> reqs, List<LoraEditor.Factors> f) {
         LoraEditor.Gradient g = lora.gradient(reqs, f);
         assertThat(g.loss()).isCloseTo(lora.loss(reqs, f), within(1e-5 * Math.abs(g.loss())));
         double h = 1e-3;
         int checked = 0;
         for (int t = 0; t < f.size(); t++) {
-            for (boolean isA : new boolean[] {true, false}) {
-                float[] grad = isA ? g.a().get(t) : g.b().get(t);
+            List<float[]> grads = List.of(g.a().get(t), g.b().get(t), g.e().get(t));
+            for (int k = 0; k < 3; k++) {
+                float[] grad = grads.get(k);
+                String name = "%s %s".formatted(f.get(t).target().module(), FACTOR_NAMES[k]);
                 // the three largest entries, where float32 differences are meaningful
                 int[] top = IntStream.range(0, grad.length).boxed()
                         .sorted(Comparator.comparingDouble(i -> -Math.abs(grad[i]))).limit(3).mapToInt(i -> i).toArray();
                 for (int i : top) {
-                    double plus = lora.loss(reqs, bump(f, t, isA, i, h));
-                    double minus = lora.loss(reqs, bump(f, t, isA, i, -h));
+                    double plus = lora.loss(reqs, bump(f, t, k, i, h));
+                    double minus = lora.loss(reqs, bump(f, t, k, i, -h));
                     double fd = (plus - minus) / (2 * h);
                     double rel = Math.abs(fd - grad[i]) / Math.max(Math.abs(grad[i]), 1e-12);
-                    System.out.printf("LoRA gradient check %s %s[%d]: autograd %.6g, central difference %.6g, rel %.2e%n",
-                            f.get(t).target().module(), isA ? "A" : "B", i, grad[i], fd, rel);
-                    assertThat(rel).as("%s %s[%d]", f.get(t).target().module(), isA ? "A" : "B", i).isLessThan(1e-2);
+                    System.out.printf("%s gradient check %s[%d]: autograd %.6g, central difference %.6g, rel %.2e%n",
+                            lora.method(), name, i, grad[i], fd, rel);
+                    assertThat(rel).as("%s[%d]", name, i).isLessThan(1e-2);
                     checked++;
                 }
             }
         }
-        assertThat(checked).isEqualTo(12);
+        return checked;
     }
+
+    private static final String[] FACTOR_NAMES = {"A", "B", "E"};
 
     private static float[] floats(String name) {
         try (NDManager m = model.manager().newSubManager()) {
@@ -172,45 +193,60 @@ class LoraEditorTest {
         }
     }
 
-    private static List<LoraEditor.Factors> bump(List<LoraEditor.Factors> f, int t, boolean isA, int i, double h) {
+    /** f with entry i of factor k (0 A, 1 B, 2 Λ) of adapter t moved by h. */
+    private static List<LoraEditor.Factors> bump(List<LoraEditor.Factors> f, int t, int k, int i, double h) {
         List<LoraEditor.Factors> out = new ArrayList<>(f);
         LoraEditor.Factors x = f.get(t);
-        float[] a = x.a().clone();
-        float[] b = x.b().clone();
-        float[] v = isA ? a : b;
-        v[i] = (float) (v[i] + h);
-        out.set(t, new LoraEditor.Factors(x.target(), a, b));
+        float[][] v = {x.a().clone(), x.b().clone(), x.e().clone()};
+        v[k][i] = (float) (v[k][i] + h);
+        out.set(t, new LoraEditor.Factors(x.target(), v[0], v[1], v[2]));
         return out;
     }
 
     @Test
     void editLowersTheLossAndRevertsBitExactly() {
-        Map<String, byte[]> before = EditTesting.snapshot(model);
-        LoraEditor lora = editor("num_steps", "10", "layers", "[1, 2]");
-        double pre = lora.loss(List.of(PARIS), List.of());
+        assertThat(assertEditLowersTheLossAndReverts(model, editor("num_steps", "10", "layers", "[1, 2]"), 10)).isNotEmpty();
+    }
+
+    /**
+     * Applies PARIS with the editor: exactly the adapted weights change, the target's −log p falls, the loss trace has
+     * one entry per step, and revert restores every parameter of the model bit for bit.
+     *
+     * @return the edit's statistics
+     */
+    static Map<String, Double> assertEditLowersTheLossAndReverts(LanguageModel m, LoraEditor lora, int steps) {
+        Map<String, byte[]> before = EditTesting.snapshot(m);
+        double pre = lora.nll(List.of(PARIS), List.of());
         EditResult r = lora.apply(PARIS);
         try {
-            List<String> changed = EditTesting.differing(before, EditTesting.snapshot(model));
+            List<String> changed = EditTesting.differing(before, EditTesting.snapshot(m));
             assertThat(changed).hasSize(lora.targets().size());
             for (LoraTargets.Target t : lora.targets()) {
                 assertThat(changed).anyMatch(c -> c.startsWith(t.weight().name() + " "));
             }
-            double post = lora.loss(List.of(PARIS), List.of());
-            System.out.printf("LoRA tiny gpt2: loss %.4f -> %.4f, stats %s%n", pre, post, r.stats().values());
+            double post = lora.nll(List.of(PARIS), List.of());
+            System.out.printf("%s %s: loss %.4f -> %.4f, stats %s%n", lora.method(), m.architecture().family(), pre, post,
+                    r.stats().values());
             assertThat(post).isLessThan(pre);
-            assertThat(r.stats().loss()).hasSize(10);
+            assertThat(r.stats().loss()).hasSize(steps);
         } finally {
             r.patch().revert();
         }
-        assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty();
+        assertThat(EditTesting.differing(before, EditTesting.snapshot(m))).isEmpty();
+        return r.stats().values();
     }
 
     @Test
     void divergingEditThrowsAndLeavesTheModelUnchanged() {
-        Map<String, byte[]> before = EditTesting.snapshot(model);
-        assertThatThrownBy(() -> editor("lr", "1e30", "num_steps", "5").apply(PARIS)).isInstanceOf(EditException.class)
-                .hasMessageContaining("diverged").hasMessageContaining("unchanged");
-        assertThat(EditTesting.differing(before, EditTesting.snapshot(model))).isEmpty();
+        assertDivergingEditLeavesTheModelUnchanged(model, editor("lr", "1e30", "num_steps", "5"));
+    }
+
+    /** A huge lr makes the editor throw {@link EditException} and leaves every parameter bit-identical. */
+    static void assertDivergingEditLeavesTheModelUnchanged(LanguageModel m, LoraEditor lora) {
+        Map<String, byte[]> before = EditTesting.snapshot(m);
+        assertThatThrownBy(() -> lora.apply(PARIS)).isInstanceOf(EditException.class)
+                .hasMessageContaining(lora.method() + " diverged").hasMessageContaining("unchanged");
+        assertThat(EditTesting.differing(before, EditTesting.snapshot(m))).isEmpty();
     }
 
     @Test

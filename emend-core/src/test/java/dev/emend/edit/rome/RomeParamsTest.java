@@ -109,9 +109,10 @@ class RomeParamsTest {
     @Test
     void theRegistryChecksMethodAndModel() {
         Editors editors = Editors.standard();
-        assertThat(editors.methods()).containsExactly("ROME", "R-ROME", "MEMIT", "AlphaEdit", "FT-L", "FT-M", "LoRA", "IKE", "ICE");
+        assertThat(editors.methods()).containsExactly("ROME", "R-ROME", "MEMIT", "AlphaEdit", "FT-L", "FT-M", "LoRA",
+                "AdaLoRA", "IKE", "ICE");
         assertThatThrownBy(() -> editors.factory("KN")).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("unknown editing method 'KN'; known: [ROME, R-ROME, MEMIT, AlphaEdit, FT-L, FT-M, LoRA, IKE, ICE]");
+                .hasMessageContaining("unknown editing method 'KN'; known: [ROME, R-ROME, MEMIT, AlphaEdit, FT-L, FT-M, LoRA, AdaLoRA, IKE, ICE]");
         assertThatThrownBy(() -> editors.createBundled("ROME", gpt2, "gpt2-xl", EditContext.defaults()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("hparams/ROME/gpt2-xl.yaml")
                 .hasMessageContaining("layers contains 17");
