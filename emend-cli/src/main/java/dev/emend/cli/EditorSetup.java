@@ -2,8 +2,8 @@ package dev.emend.cli;
 
 import dev.emend.ConfigException;
 import dev.emend.EmendException;
+import dev.emend.data.DatasetReader;
 import dev.emend.edit.EditContext;
-import dev.emend.edit.EditRequest;
 import dev.emend.edit.Editor;
 import dev.emend.edit.Editors;
 import dev.emend.embed.MiniLmEmbedder;
@@ -52,7 +52,8 @@ final class EditorSetup {
             WorldCorpus.statsCorpus(modelPath).ifPresent(c -> ctx.optCorpus(c.name(), c));
         }
         if (train != null) {
-            ctx.optTrainingRequests(EditRequest.readAll(train));
+            // read as --data is: every format bench reads, unusable records skipped and counted with a warning
+            ctx.optTrainingRequests(DatasetReader.read(train).requests());
         }
         if (embedder != null) {
             ctx.optEmbedder(embedder);
