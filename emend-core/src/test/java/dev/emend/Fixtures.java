@@ -1,12 +1,18 @@
 package dev.emend;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.emend.edit.EditRequest;
 import dev.emend.tensor.SafeTensors;
 import dev.emend.tensor.StorageType;
+import java.io.IOException;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 
 /** Paths to the committed test fixtures and a plain-Java reader for their reference tensors. */
 public final class Fixtures {
@@ -33,6 +39,20 @@ public final class Fixtures {
             p = Path.of("models/fact-world");
         }
         return p.toAbsolutePath().normalize();
+    }
+
+    /**
+     * The bundled fact-world model's modification benchmark, every case in file order. Skips the calling test (a JUnit
+     * assumption) if the model is not in the checkout.
+     *
+     * @return the requests of {@code models/fact-world/bench/modification.json}
+     */
+    public static List<EditRequest> factWorldModification() throws IOException {
+        Path file = factWorld().resolve("bench/modification.json");
+        Assumptions.assumeTrue(Files.isRegularFile(file), "the fact-world model is not in " + factWorld());
+        List<EditRequest> out = new ArrayList<>();
+        new ObjectMapper().readTree(file.toFile()).forEach(n -> out.add(EditRequest.fromJson(n)));
+        return out;
     }
 
     /** @return the shared assets folder {@code ../shared} of the repository */

@@ -2,8 +2,6 @@ package dev.emend.edit.ft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emend.Fixtures;
 import dev.emend.config.ParamsLoader;
 import dev.emend.edit.EditContext;
@@ -20,9 +18,6 @@ import dev.emend.model.ModelLoader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -45,15 +40,8 @@ class FactWorldFtTest {
 
     @BeforeAll
     static void load() throws IOException {
-        Path dir = Fixtures.factWorld();
-        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("bench/modification.json")),
-                "the fact-world model is not in " + dir);
-        model = ModelLoader.load(dir);
-        JsonNode cases = new ObjectMapper().readTree(dir.resolve("bench/modification.json").toFile());
-        requests = new ArrayList<>();
-        for (int i = 0; i < Math.max(CASES, 50); i++) {
-            requests.add(EditRequest.fromJson(cases.get(i)));
-        }
+        requests = Fixtures.factWorldModification().subList(0, Math.max(CASES, 50));
+        model = ModelLoader.load(Fixtures.factWorld());
     }
 
     @AfterAll

@@ -3,8 +3,6 @@ package dev.emend.edit.ike;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emend.Fixtures;
 import dev.emend.edit.EditContext;
 import dev.emend.edit.EditRequest;
@@ -17,15 +15,11 @@ import dev.emend.eval.Summary;
 import dev.emend.model.LanguageModel;
 import dev.emend.model.ModelLoader;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,12 +42,8 @@ class FactWorldIclTest {
 
     @BeforeAll
     static void load() throws IOException {
-        Path dir = Fixtures.factWorld();
-        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("bench/modification.json")), "the fact-world model is not in " + dir);
-        model = ModelLoader.load(dir);
-        JsonNode json = new ObjectMapper().readTree(dir.resolve("bench/modification.json").toFile());
-        List<EditRequest> all = new ArrayList<>();
-        json.forEach(n -> all.add(EditRequest.fromJson(n)));
+        List<EditRequest> all = Fixtures.factWorldModification();
+        model = ModelLoader.load(Fixtures.factWorld());
         cases = all.subList(0, CASES);
         pool = all.subList(200, all.size());
     }

@@ -3,8 +3,6 @@ package dev.emend.edit.ike;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emend.ConfigException;
 import dev.emend.Fixtures;
 import dev.emend.edit.EditContext;
@@ -26,14 +24,10 @@ import dev.emend.model.LanguageModel;
 import dev.emend.model.ModelLoader;
 import dev.emend.model.Scorer;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -48,12 +42,8 @@ class InContextEditTest {
 
     @BeforeAll
     static void load() throws IOException {
-        Path dir = Fixtures.factWorld();
-        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("bench/modification.json")), "the fact-world model is not in " + dir);
-        model = ModelLoader.load(dir);
-        JsonNode json = new ObjectMapper().readTree(dir.resolve("bench/modification.json").toFile());
-        cases = new ArrayList<>();
-        json.forEach(n -> cases.add(EditRequest.fromJson(n)));
+        cases = Fixtures.factWorldModification();
+        model = ModelLoader.load(Fixtures.factWorld());
     }
 
     @AfterAll

@@ -2,8 +2,6 @@ package dev.emend.edit.rome;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emend.Fixtures;
 import dev.emend.edit.EditContext;
 import dev.emend.edit.EditRequest;
@@ -19,13 +17,10 @@ import dev.emend.model.LanguageModel;
 import dev.emend.model.ModelLoader;
 import dev.emend.world.WorldCorpus;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,15 +44,8 @@ class FactWorldRomeTest {
 
     @BeforeAll
     static void load() throws IOException {
-        Path dir = Fixtures.factWorld();
-        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("bench/modification.json")),
-                "the fact-world model is not in " + dir);
-        model = ModelLoader.load(dir);
-        JsonNode cases = new ObjectMapper().readTree(dir.resolve("bench/modification.json").toFile());
-        requests = new ArrayList<>();
-        for (int i = 0; i < CASES; i++) {
-            requests.add(EditRequest.fromJson(cases.get(i)));
-        }
+        requests = Fixtures.factWorldModification().subList(0, CASES);
+        model = ModelLoader.load(Fixtures.factWorld());
     }
 
     @AfterAll
