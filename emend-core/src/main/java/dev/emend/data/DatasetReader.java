@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emend.EmendException;
 import dev.emend.edit.EditRequest;
 import dev.emend.edit.EditRequest.Probe;
+import dev.emend.edit.EvalProtocol;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -383,29 +384,53 @@ public final class DatasetReader {
             }
             Random rnd = convSentDraws;
             boolean positive = rnd.nextInt(2) == 0;
-            String question = CONVSENT_TEMPLATES.get(rnd.nextInt(CONVSENT_TEMPLATES.size())).replace("{}", topic);
-            List<String> sentences = texts(r, positive ? "pos" : "neg").stream().map(String::strip).toList();
+            String question = question(rnd, topic);
+            List<String> pos = sentences(r, "pos");
+            List<String> neg = sentences(r, "neg");
+            List<String> sentences = positive ? pos : neg;
             if (sentences.isEmpty()) {
                 throw new Skip("missing field", "no %s sentence for the drawn target sentiment".formatted(positive ? "'pos'" : "'neg'"));
             }
+            if ((positive ? neg : pos).isEmpty()) {
+                throw new Skip("missing field", "no %s sentence: the sentiment metric needs both sentiments"
+                        .formatted(positive ? "'neg'" : "'pos'"));
+            }
             String prompt = "From the sentiment dataset, answer %s %s.".formatted(question, positive ? "postively" : "negatively");
-            Map<String, List<Probe>> locality = new LinkedHashMap<>();
-            JsonNode next = items.get((i + 1) % items.size());
-            if (items.size() > 1 && next.isObject()) {
-                String nextTopic = optional(next, "ent");
+            // EasyEdit's inner_all_qa: every sentence (pos, then neg), each after its own drawn question
+            List<Probe> posQa = qa(rnd, topic, pos);
+            List<Probe> negQa = qa(rnd, topic, neg);
+            List<Probe> next = List.of();
+            JsonNode n = items.get((i + 1) % items.size());
+            if (items.size() > 1 && n.isObject()) {
+                String nextTopic = optional(n, "ent");
                 if (nextTopic != null) {
-                    String nextQuestion = CONVSENT_TEMPLATES.get(rnd.nextInt(CONVSENT_TEMPLATES.size())).replace("{}", nextTopic);
-                    List<Probe> probes = new ArrayList<>();
-                    for (String key : List.of("pos", "neg")) {
-                        List<String> s = texts(next, key);
-                        addProbe(probes, nextQuestion, s.isEmpty() ? null : s.get(0).strip());
-                    }
-                    if (!probes.isEmpty()) {
-                        locality.put("next_topic", probes);
-                    }
+                    List<Probe> outer = new ArrayList<>(qa(rnd, nextTopic, sentences(n, "pos")));
+                    outer.addAll(qa(rnd, nextTopic, sentences(n, "neg")));
+                    next = outer;
                 }
             }
-            return request(prompt, topic, sentences.get(0), null, List.of(), locality, Map.of());
+            EvalProtocol.Sentiment metric = new EvalProtocol.Sentiment(positive ? "pos" : "neg", positive ? posQa : negQa,
+                    positive ? negQa : posQa, next);
+            return request(prompt, topic, sentences.get(0), null, List.of(), Map.of(), Map.of()).withProtocol(metric);
+        }
+
+        /** A question about {@code topic} from one drawn template. */
+        static String question(Random rnd, String topic) {
+            return CONVSENT_TEMPLATES.get(rnd.nextInt(CONVSENT_TEMPLATES.size())).replace("{}", topic);
+        }
+
+        /** Each sentence after its own drawn question about {@code topic}. */
+        List<Probe> qa(Random rnd, String topic, List<String> sentences) {
+            List<Probe> out = new ArrayList<>();
+            for (String s : sentences) {
+                addProbe(out, question(rnd, topic), s);
+            }
+            return out;
+        }
+
+        /** A ConvSent sentence list, each stripped (the file's sentences start and end with a space). */
+        List<String> sentences(JsonNode r, String key) {
+            return texts(r, key).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
         }
 
         void sanitation(JsonNode root) {
@@ -451,7 +476,8 @@ public final class DatasetReader {
                     }
                     Map<String, List<Probe>> locality = dealt.get(i).isEmpty() ? Map.of() : Map.of("retain", dealt.get(i));
                     requests.add(request(SANITATION_TEMPLATE.formatted(required(r, "question")), required(r, "subject"),
-                            target(r, "target_new"), optional(r, "ground_truth"), List.of(), locality, Map.of()));
+                            target(r, "target_new"), optional(r, "ground_truth"), List.of(), locality, Map.of())
+                            .withProtocol(EvalProtocol.Erasure.easyEdit()));
                     records.add(i);
                 } catch (Skip s) {
                     skipped.add(new Dataset.Skipped(i, s.kind, s.getMessage()));
