@@ -304,8 +304,11 @@ public final class EditEvaluator {
                 } else if (r.protocol() instanceof EvalProtocol.Erasure) {
                     int[] forgetIds = generated.next();
                     String forget = tok.decode(forgetIds, true);
+                    // the target also as the tokenizer writes it back (a word-level vocabulary decodes "don't" as
+                    // "don ' t"), so that an answer of exactly the target's tokens counts
+                    String written = tok.decode(tok.encode(r.targetNew(), false), true).strip();
                     PhaseScores.ErasureAnswer f = new PhaseScores.ErasureAnswer(r.filledPrompt(), forget, r.targetNew(),
-                            ErasureMetric.forgot(forget, r.targetNew()));
+                            Math.max(ErasureMetric.forgot(forget, r.targetNew()), ErasureMetric.forgot(forget, written)));
                     List<EditRequest.Probe> retain = retain(r);
                     List<int[]> retainIds = new ArrayList<>();
                     for (int i = 0; i < retain.size(); i++) {

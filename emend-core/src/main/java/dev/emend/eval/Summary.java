@@ -56,7 +56,25 @@ public record Summary(int cases, int failed, PhaseSummary pre, PhaseSummary post
      */
     public record PhaseSummary(Double rewriteAcc, Double rephraseAcc, Map<String, Double> locality,
             Map<String, Double> portability, Double localityMean, Double portabilityMean, Double fluency,
-            GenerationSummary generation, ProtocolSummary protocol) {}
+            GenerationSummary generation, ProtocolSummary protocol) {
+        /** @return KnowEdit's Edit Succ.: {@code es} (ConvSent), the erasure success (Sanitation), else {@code rewrite_acc} */
+        public Double editSucc() {
+            return protocol != null && protocol.es() != null ? protocol.es()
+                    : protocol != null && protocol.sanitationSuccess() != null ? protocol.sanitationSuccess() : rewriteAcc;
+        }
+
+        /** @return KnowEdit's Locality: {@code dd} (ConvSent; lower is better), the retain score (Sanitation), else
+         *     {@code locality_mean} */
+        public Double knowEditLocality() {
+            return protocol != null && protocol.dd() != null ? protocol.dd()
+                    : protocol != null && protocol.sanitationRetain() != null ? protocol.sanitationRetain() : localityMean;
+        }
+
+        /** @return true if {@link #knowEditLocality()} is ConvSent's {@code dd}, a divergence: lower is better */
+        public boolean localityIsDivergence() {
+            return protocol != null && protocol.dd() != null;
+        }
+    }
 
     /**
      * Means of the {@link dev.emend.edit.EvalProtocol} scores; null where no case has the score.

@@ -101,9 +101,8 @@ public final class BenchReport {
                         if (labels.get(i).equals(col) && runs.get(i).dataset().equals(d)) {
                             Summary.PhaseSummary post = runs.get(i).summary().post();
                             v = value(post, metric);
-                            Summary.ProtocolSummary p = post.protocol();
-                            kl |= p != null && p.dd() != null && metric.equals("Locality");
-                            sanitation |= p != null && p.sanitationSuccess() != null;
+                            kl |= post.localityIsDivergence() && metric.equals("Locality");
+                            sanitation |= post.protocol() != null && post.protocol().sanitationSuccess() != null;
                         }
                     }
                     any |= v != null;
@@ -133,13 +132,10 @@ public final class BenchReport {
 
     /** A cell: the data set's own scores where it has them (ConvSent's es/dd, Sanitation's), else the generic ones. */
     private static Double value(Summary.PhaseSummary post, String metric) {
-        Summary.ProtocolSummary p = post.protocol();
         return switch (metric) {
-            case "Edit Succ." -> p != null && p.es() != null ? p.es()
-                    : p != null && p.sanitationSuccess() != null ? p.sanitationSuccess() : post.rewriteAcc();
+            case "Edit Succ." -> post.editSucc();
             case "Portability" -> post.portabilityMean();
-            case "Locality" -> p != null && p.dd() != null ? p.dd()
-                    : p != null && p.sanitationRetain() != null ? p.sanitationRetain() : post.localityMean();
+            case "Locality" -> post.knowEditLocality();
             case "Fluency" -> post.fluency();
             default -> throw new IllegalArgumentException(metric);
         };
