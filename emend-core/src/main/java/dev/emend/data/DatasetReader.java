@@ -50,19 +50,29 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link DataFormat#CONVSENT}: as EasyEdit's {@code run_convsent_llama2.py}: per topic ({@code ent}), in
  *       record order, a target sentiment and one of its 13 question templates are drawn; the prompt is "From the
  *       sentiment dataset, answer {question} postively." (EasyEdit's spelling, kept for parity) or "… negatively.",
- *       the subject is the topic and the target the first sentence of that sentiment. The draws come from one
- *       {@link Random} seeded with {@link Options#seed()}; they cannot match Python's {@code random.seed(0)} draws.
- *       EasyEdit scores ConvSent with its own sentiment metric ({@code es}: all answers of both sentiments, before and
- *       after) and a KL locality on the next topic; {@code EditRequest} has no slot for those, so the other sentences
- *       are dropped and the next topic's first positive and first negative sentence become locality key
- *       {@code next_topic}, scored as argmax agreement instead of KL.
+ *       the subject is the topic and the target the first sentence of that sentiment. What EasyEdit's
+ *       {@code compute_sent_metric} needs travels as an {@link EvalProtocol.Sentiment}: every sentence of the topic
+ *       (target sentiment and other), and every sentence of the next topic (record i+1, the last wrapping to the
+ *       first; positive, then negative), each after its own drawn question about its topic, as EasyEdit's
+ *       {@code inner_all_qa}/{@code outer_all_qa}. The evaluator scores them as {@code es} and {@code dd}
+ *       ({@link dev.emend.eval.metrics.SentimentMetric}); the request has no locality probes. The draws come from
+ *       one {@link Random} seeded with {@link Options#seed()}, in EasyEdit's order (sentiment, prompt question, one
+ *       question per topic sentence, one per next-topic sentence; EasyEdit's {@code inner_q}, used only for its
+ *       fluency, is not drawn); they cannot match Python's {@code random.seed(0)} draws. Sentences are stripped of
+ *       the file's surrounding spaces. A record without a sentence of either sentiment is skipped.
  *   <li>{@link DataFormat#SANITATION}: as EasyEdit's {@code run_santinization_llama2.py} for ROME/MEMIT: each forget
  *       record ({@code K_F}, or {@code success} in the test split) becomes the prompt "Question:{question}\nAnswer:"
- *       with its {@code subject}, {@code target_new} ("I don't know.") and {@code ground_truth}. The retain records
- *       ({@code K_R}, or {@code locality}) become locality key {@code retain}, dealt round-robin (retain record j goes
- *       to forget record j mod #forget), so each is scored once; EasyEdit instead scores all of them once after all
- *       edits, by generated-token overlap with the unedited model's answers. {@code --specify_answer} (one answer
- *       group) has no counterpart; filter the file instead.
+ *       with its {@code subject}, {@code target_new} ("I don't know.") and {@code ground_truth}, and carries
+ *       {@link EvalProtocol.Erasure} (10 greedy tokens, EasyEdit's answer length). The retain records ({@code K_R},
+ *       or {@code locality}) become locality key {@code retain}, dealt round-robin (retain record j goes to forget
+ *       record j mod #forget), so each is scored once. The evaluator scores Sanitation as EasyEdit does: a forget
+ *       question counts as erased if the edited model's greedy answer contains "I don't know.", and a retain
+ *       question by the share of the unedited model's greedy answer tokens the edited model repeats (the unedited
+ *       answers come from the pre-edit pass and replace the TriviaQA answers as the reference, as EasyEdit's
+ *       {@code cache_locality_before_editing}); the teacher-forced {@code retain} locality is reported too.
+ *       EasyEdit scores all retain questions once, after all forget edits; here each after its own case's edit
+ *       unless the run is sequential. {@code --specify_answer} (one answer group) has no counterpart; filter the
+ *       file instead.
  * </ul>
  *
  * <h2>Answers, skips and errors</h2>

@@ -34,6 +34,17 @@ import java.util.Objects;
  * probes) goes through one {@link Scorer} call, which batches them. The pre-edit locality argmaxes are computed once,
  * in the pre pass, and kept in {@link PreEdit} for the post pass.
  *
+ * <p>A request's {@link EvalProtocol} is scored beside the generic metrics, the same way for every method (the
+ * evaluator never asks which editor ran). {@link EvalProtocol.Sentiment} (ConvSent): the topic's answers of both
+ * sentiments are scored teacher-forced in both passes, and the pre pass keeps the target answers' pooled mean
+ * log-probability and a {@link SentimentMetric.Sketch} of the unedited distribution at each next-topic answer token
+ * ({@link EvalOptions#klTopK()} tokens per position), from which the post pass computes {@code es} and {@code dd}.
+ * Each answer row is {@code question + " " + answer}, tokenised as the teacher-forced probes. {@link
+ * EvalProtocol.Erasure} (Sanitation): greedy answers (at most {@code maxNewTokens}, cut at EOS, through the prompt
+ * context, batched like the generation protocol's) to the edit prompt and to every locality probe; the pre pass keeps
+ * the retain answers, and the post pass scores the forget answer by {@link ErasureMetric#forgot} and each retain
+ * answer by {@link ErasureMetric#retained} against the kept one.
+ *
  * <p>Case ids matter only for fluency: case {@code i} samples with seed {@code options.seed() + i}, before and after
  * its edit alike.
  *
@@ -372,24 +383,35 @@ public final class EditEvaluator {
     }
 
     /**
-     * Greedy new tokens for each prompt, at most its limit, stopping at EOS (which is left out), in one batched
-     * generation as the generation protocol runs.
+     * Greedy new tokens for each prompt, at most its limit and at most what the model's positions leave after the
+     * prompt, stopping at EOS (which is left out). Prompts with the same effective limit are generated as one batch,
+     * as the generation protocol runs.
      */
     private List<int[]> greedy(List<int[]> prompts, List<Integer> limits) {
-        int max = limits.stream().mapToInt(Integer::intValue).max().orElse(1);
-        List<GenerationResult> gens = generator.generateIds(prompts, GenerationConfig.greedy(max));
-        List<int[]> out = new ArrayList<>();
-        Tokenizer tok = model.tokenizer();
-        for (int i = 0; i < gens.size(); i++) {
-            int[] ids = gens.get(i).newIds();
-            int n = Math.min(ids.length, limits.get(i));
-            int end = 0;
-            while (end < n && !tok.specials().isEos(ids[end])) {
-                end++;
+        int positions = model.config().maxPositions();
+        Map<Integer, List<Integer>> byLimit = new LinkedHashMap<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            int n = Math.min(limits.get(i), positions - prompts.get(i).length);
+            if (n < 1) {
+                throw new IllegalArgumentException("a prompt of %d tokens leaves no room to answer within the model's %d positions"
+                        .formatted(prompts.get(i).length, positions));
             }
-            out.add(Arrays.copyOf(ids, end));
+            byLimit.computeIfAbsent(n, k -> new ArrayList<>()).add(i);
         }
-        return out;
+        int[][] out = new int[prompts.size()][];
+        Tokenizer tok = model.tokenizer();
+        byLimit.forEach((n, rows) -> {
+            List<GenerationResult> gens = generator.generateIds(rows.stream().map(prompts::get).toList(), GenerationConfig.greedy(n));
+            for (int j = 0; j < rows.size(); j++) {
+                int[] ids = gens.get(j).newIds();
+                int end = 0;
+                while (end < Math.min(n, ids.length) && !tok.specials().isEos(ids[end])) {
+                    end++;
+                }
+                out[rows.get(j)] = Arrays.copyOf(ids, end);
+            }
+        });
+        return Arrays.asList(out);
     }
 
     /** One Scorer call over every probe of every case. */

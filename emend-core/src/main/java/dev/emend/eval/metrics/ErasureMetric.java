@@ -7,6 +7,14 @@ import java.util.Locale;
  * (easyedit-reference §2.7): a forget question counts as erased if the edited model's answer contains the target ("I
  * don't know."), and a retain question scores the share of the unedited model's answer tokens that the edited model
  * repeats at the same positions.
+ *
+ * <p>Differences from EasyEdit's script: it searches the target in the whole decoded output (prompt and special tokens
+ * included) and re-tokenises both decoded retain answers (llama's BOS, always equal, counts as a matching token; a
+ * batch's pads after EOS count too); the evaluator passes only the new tokens, cut at EOS (forget: decoded without
+ * special tokens, and the target is also matched as the tokenizer decodes its own tokens), so a retain score counts
+ * answer tokens only. EasyEdit scores every question once after all forget edits (ROME one by one, MEMIT as one
+ * batch, FT and LoRA trained on a forget/retain mix); the benchmark scores each case's dealt retain questions after its
+ * own edit (single mode) or after all (sequential mode).
  */
 public final class ErasureMetric {
     private ErasureMetric() {}

@@ -19,6 +19,22 @@ import java.util.PriorityQueue;
  * <p>The pre-edit distribution of a {@code dd} position is kept as a {@link Sketch}: its top-k tokens and the mass of
  * the rest. The KL against the post-edit distribution then merges the rest into one outcome, which by the log-sum
  * inequality is a lower bound of the full KL and equals it when k covers the vocabulary.
+ *
+ * <p>Differences from EasyEdit's code, all where it departs from the maths above:
+ * <ul>
+ *   <li>EasyEdit's {@code es} gathers {@code log_softmax(logits)} at the row's own token ids without shifting them
+ *       against the logits, so each value is the next-token probability of the token already there; here each answer
+ *       token is scored given the tokens before it (teacher forcing, as every other metric).
+ *   <li>EasyEdit's rows are {@code question + " </s> " + answer} for llama (128 tokens at most), masked from the
+ *       {@code </s>} on, which also scores the separator's and the last position's predictions and, in a padded
+ *       batch, pad positions; here a row is {@code question + " " + answer}, tokenised as the teacher-forced probes,
+ *       and exactly the answer tokens are scored.
+ *   <li>EasyEdit calls {@code compute_sent_metric(self.model, edited_model, …)} after the edit; for editors that
+ *       change the weights in place (ROME, MEMIT, FT) both are the same module, so its "pre" logits are the edited
+ *       model's, {@code z_topic} is 1 and {@code dd} is 0, which would explain the 0.00 Locality of ROME, MEMIT, FT-L
+ *       and FT-M in KnowEdit's ConvSent row. Here "pre" is the unedited model (the pre-edit pass).
+ *   <li>{@code dd} comes from the pre-edit {@link Sketch}es (top-k, a lower bound; exact with k ≥ V).
+ * </ul>
  */
 public final class SentimentMetric {
     private SentimentMetric() {}
