@@ -237,4 +237,22 @@ class ProtocolEvaluationTest {
         assertThat(after.retainScores()).isEqualTo(expected);
         assertThat(expected).as("the change moved some retain answer").anyMatch(x -> x < 1);
     }
+
+    @Test
+    void answersStopWhereTheModelsPositionsEnd() {
+        Tokenizer tok = model.tokenizer();
+        int positions = model.config().maxPositions();
+        StringBuilder question = new StringBuilder("Question:What is halloumi");
+        while (tok.encode(question + "?\nAnswer:", true).length < positions - 3) {
+            question.append(" a");
+        }
+        String prompt = question + "?\nAnswer:";
+        int room = positions - tok.encode(prompt, true).length;
+        assertThat(room).isBetween(1, 3);
+        EditRequest r = new EditRequest(prompt, "halloumi", "no", null, List.of(), Map.of(), Map.of(),
+                new EvalProtocol.Erasure(6));
+        EditEvaluator ev = new EditEvaluator(model, EvalOptions.defaults());
+        PhaseScores.Erasure before = (PhaseScores.Erasure) ev.pre(List.of(r)).get(0).scores().protocol();
+        assertThat(before.forget().answer()).as("%d new tokens, not 6", room).isEqualTo(tok.decode(greedy(prompt, room), true));
+    }
 }
