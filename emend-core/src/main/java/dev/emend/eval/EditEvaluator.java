@@ -246,7 +246,8 @@ public final class EditEvaluator {
 
     /**
      * The {@link EvalProtocol} scoring of a list of cases in one phase: one {@link Scorer} call for every sentiment
-     * row of every case, one for the next-topic distributions, one greedy generation for every erasure question.
+     * row of every case, one per case for its next-topic distributions, one greedy generation for every erasure
+     * question (per effective length).
      * With {@code pre} null this is the pre-edit pass and records each case's {@link ProtocolReference}.
      */
     private final class ProtocolPass {
@@ -258,9 +259,9 @@ public final class EditEvaluator {
             scores = new PhaseScores.ProtocolScores[n];
             references = new ProtocolReference[n];
             Tokenizer tok = model.tokenizer();
-            // sentiment: target and other rows (log-probs), next-topic rows (distributions)
+            // sentiment: target and other rows (log-probs) of every case in one call; the next-topic rows'
+            // distributions ([tokens × V] each) one case at a time below, to bound memory
             List<Scorer.Request> rows = new ArrayList<>();
-            List<Scorer.Request> nextRows = new ArrayList<>();
             // erasure: forget prompts and retain prompts, generated together per distinct length
             List<int[]> questions = new ArrayList<>();
             List<Integer> questionLimits = new ArrayList<>();
@@ -268,7 +269,6 @@ public final class EditEvaluator {
                 if (r.protocol() instanceof EvalProtocol.Sentiment s) {
                     s.target().forEach(p -> rows.add(row(tok, p)));
                     s.other().forEach(p -> rows.add(row(tok, p)));
-                    s.nextTopic().forEach(p -> nextRows.add(row(tok, p)));
                 } else if (r.protocol() instanceof EvalProtocol.Erasure e) {
                     questions.add(tok.encode(model.promptContext().wrap(r.filledPrompt()), true));
                     questionLimits.add(e.maxNewTokens());
@@ -279,8 +279,6 @@ public final class EditEvaluator {
                 }
             }
             Iterator<Scorer.TargetScore> rowScores = rows.isEmpty() ? Collections.emptyIterator() : scorer.score(rows).iterator();
-            Iterator<float[]> nextDists = nextRows.isEmpty() ? Collections.emptyIterator()
-                    : scorer.logProbDistributions(nextRows).iterator();
             Iterator<int[]> generated = questions.isEmpty() ? Collections.emptyIterator()
                     : greedy(questions, questionLimits).iterator();
             int vocab = model.config().vocabSize();
@@ -290,10 +288,8 @@ public final class EditEvaluator {
                 if (r.protocol() instanceof EvalProtocol.Sentiment s) {
                     double target = SentimentMetric.pooledMean(take(rowScores, s.target().size()));
                     double other = SentimentMetric.pooledMean(take(rowScores, s.other().size()));
-                    List<float[]> next = new ArrayList<>();
-                    for (int i = 0; i < s.nextTopic().size(); i++) {
-                        next.add(nextDists.next());
-                    }
+                    List<float[]> next = s.nextTopic().isEmpty() ? List.of()
+                            : scorer.logProbDistributions(s.nextTopic().stream().map(p -> row(tok, p)).toList());
                     double zSent = SentimentMetric.zSent(target, other);
                     if (before == null) {
                         List<List<SentimentMetric.Sketch>> sketches = new ArrayList<>();
