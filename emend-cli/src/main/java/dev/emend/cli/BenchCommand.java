@@ -83,6 +83,11 @@ final class BenchCommand implements Callable<Integer> {
             + "needed by emend report's error analysis)")
     boolean generation;
 
+    @Option(names = "--kl-top-k", paramLabel = "K", defaultValue = "" + EvalOptions.DEFAULT_KL_TOP_K,
+            description = "ConvSent's dd: unedited-model tokens kept per answer position, the rest merged into one outcome "
+                    + "(a lower bound of the KL; exact when K ≥ the vocabulary size) (default: ${DEFAULT-VALUE})")
+    int klTopK;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "results folder (resumed if it holds this run)")
     Path out;
 
@@ -94,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
         DataFormat f = format == null ? null : DataFormat.parse(format);
         BenchConfig config = new BenchConfig(options.model, options.dtype, method,
                 EditorSetup.paramsName(method, options.model, hparams), EditorSetup.paramsText(method, options.model, hparams),
-                data, f, limit, m, batchSize, seed, EvalOptions.defaults().withFluency(fluency).withGeneration(generation),
+                data, f, limit, m, batchSize, seed, EvalOptions.defaults().withFluency(fluency).withGeneration(generation).withKlTopK(klTopK),
                 statsCorpus, train, out, cacheDir != null ? cacheDir : Path.of(System.getProperty("user.home"), ".cache", "emend", "bench"));
         BenchmarkRun run = BenchmarkRun.open(config);
         Dataset d = run.dataset();
@@ -115,8 +120,18 @@ final class BenchCommand implements Callable<Integer> {
         Summary.PhaseSummary post = s.post();
         stdout.printf(Locale.ROOT, "%s on %s (%s), %d cases, %s mode%s%n", method, d.name(), d.format().cliName(), s.cases(),
                 mode, s.failed() > 0 ? ", " + s.failed() + " failed edits" : "");
-        stdout.printf(Locale.ROOT, "Edit Succ. %s  Portability %s  Locality %s  Fluency %s%n", pct(post.rewriteAcc()),
-                pct(post.portabilityMean()), pct(post.localityMean()), post.fluency() == null ? "-" : pct(post.fluency()));
+        stdout.printf(Locale.ROOT, "Edit Succ. %s  Portability %s  Locality%s %s  Fluency %s%n", pct(post.editSucc()),
+                pct(post.portabilityMean()), post.localityIsDivergence() ? " ↓" : "", pct(post.knowEditLocality()),
+                post.fluency() == null ? "-" : pct(post.fluency()));
+        Summary.ProtocolSummary pp = post.protocol();
+        if (pp != null && pp.es() != null) {
+            stdout.printf(Locale.ROOT, "es %s -> %s, dd %s (KL, lower is better)%n", num(pre.protocol() == null ? null : pre.protocol().es()),
+                    num(pp.es()), pp.dd() == null ? "-" : String.format(Locale.ROOT, "%.4g", pp.dd()));
+        } else if (pp != null && pp.sanitationSuccess() != null) {
+            stdout.printf(Locale.ROOT, "sanitation success %s -> %s, retain_acc %s%n",
+                    num(pre.protocol() == null ? null : pre.protocol().sanitationSuccess()), num(pp.sanitationSuccess()),
+                    num(pp.sanitationRetain()));
+        }
         stdout.printf(Locale.ROOT, "rewrite_acc %s -> %s%s%s%n", num(pre.rewriteAcc()), num(post.rewriteAcc()),
                 post.rephraseAcc() == null ? "" : ", rephrase_acc %s -> %s".formatted(num(pre.rephraseAcc()), num(post.rephraseAcc())),
                 keys("locality", post.locality()) + keys("portability", post.portability()));

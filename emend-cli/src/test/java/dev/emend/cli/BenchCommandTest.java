@@ -71,6 +71,70 @@ class BenchCommandTest {
         System.out.printf("emend bench (6 ROME cases, twice) and emend report on fact-world: %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
 
+    /**
+     * ConvSent and Sanitation scored with their own metrics (es/dd, Sanitation's answers) end to end with FT-M on the
+     * fact-world model, and KnowEdit's table built from them: Edit Succ. = es, Locality ↓ = dd for ConvSent.
+     */
+    @Test
+    void convSentAndSanitationUseTheirOwnScores(@TempDir Path tmp) throws IOException {
+        Path knowEdit = Path.of("../../shared/data/knowedit").toAbsolutePath().normalize();
+        Assumptions.assumeTrue(Files.isRegularFile(FACT_WORLD.resolve("config.json")), "no fact-world model");
+        Assumptions.assumeTrue(Files.isRegularFile(knowEdit.resolve("ConvSent-val.json")), "no shared KnowEdit data");
+        long t0 = System.nanoTime();
+        Path convSent = tmp.resolve("convsent");
+        EditCommandTest.Run cs = EditCommandTest.run("bench", "--model", FACT_WORLD.toString(), "--method", "FT-M", "--data",
+                knowEdit.resolve("ConvSent-val.json").toString(), "--limit", "3", "--out", convSent.toString(),
+                "--cache-dir", tmp.resolve("cache").toString());
+        assertThat(cs.status()).as(cs.err()).isZero();
+        assertThat(cs.out()).contains("FT-M on ConvSent (convsent), 3 cases").contains("Locality ↓ ").containsPattern(
+                "es \\d\\.\\d{3} -> \\d\\.\\d{3}, dd \\d");
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(convSent.resolve("cases.jsonl"))) {
+            JsonNode post = json.readTree(line).get("post");
+            double es = post.get("es").asDouble();
+            assertThat(es).isEqualTo(post.get("z_sent").asDouble() * post.get("z_topic").asDouble());
+            assertThat(post.get("z_sent").asDouble()).isEqualTo(
+                    1 / (1 + Math.exp(post.get("other_logprob").asDouble() - post.get("target_logprob").asDouble())));
+            assertThat(post.get("dd").asDouble()).as("FT-M changes the next topic's distributions").isPositive();
+        }
+        JsonNode summary = json.readTree(convSent.resolve("summary.json").toFile()).get("summary").get("post");
+        assertThat(summary.get("es").asDouble()).isBetween(0.0, 1.0);
+
+        Path sanitation = tmp.resolve("sanitation");
+        EditCommandTest.Run san = EditCommandTest.run("bench", "--model", FACT_WORLD.toString(), "--method", "FT-M", "--data",
+                knowEdit.resolve("Sanitation-trivia_qa-train.json").toString(), "--limit", "3", "--out", sanitation.toString(),
+                "--cache-dir", tmp.resolve("cache").toString());
+        assertThat(san.status()).as(san.err()).isZero();
+        assertThat(san.out()).contains("FT-M on Sanitation (sanitation), 3 cases").contains("sanitation success ");
+        JsonNode line = json.readTree(Files.readAllLines(sanitation.resolve("cases.jsonl")).get(0));
+        JsonNode z = line.get("post").get("sanitation");
+        assertThat(z.get("forget").get("reference").asText()).isEqualTo("I don't know.");
+        assertThat(z.get("retain_acc")).hasSize(6);
+        double sum = 0;
+        int n = 0;
+        for (String l : Files.readAllLines(sanitation.resolve("cases.jsonl"))) {
+            for (JsonNode a : json.readTree(l).get("post").get("sanitation").get("retain_acc")) {
+                sum += a.asDouble();
+                n++;
+            }
+        }
+        JsonNode sanSummary = json.readTree(sanitation.resolve("summary.json").toFile()).get("summary").get("post").get("sanitation");
+        assertThat(n).as("453 retain questions dealt over 80: 6 each for the first cases").isEqualTo(18);
+        assertThat(sanSummary.get("retain_acc").asDouble()).as("pooled over questions, as EasyEdit").isCloseTo(sum / n,
+                org.assertj.core.api.Assertions.within(1e-12));
+
+        Path reportDir = tmp.resolve("report");
+        EditCommandTest.Run rep = EditCommandTest.run("report", convSent.toString(), sanitation.toString(), "--out",
+                reportDir.toString());
+        assertThat(rep.status()).as(rep.err()).isZero();
+        String md = Files.readString(reportDir.resolve("report.md"), StandardCharsets.UTF_8);
+        assertThat(md).contains(String.format(java.util.Locale.ROOT, "| ConvSent | Edit Succ. | %.2f |", 100 * summary.get("es").asDouble()))
+                .contains(String.format(java.util.Locale.ROOT, "|  | Locality ↓ | %.2f |", 100 * summary.get("dd").asDouble()))
+                .contains("Locality ↓ is dd");
+        System.out.printf("emend bench ConvSent and Sanitation (3 FT-M cases each) and emend report on fact-world: %.1f s%n",
+                (System.nanoTime() - t0) / 1e9);
+    }
+
     @Test
     void badOptionsAreOneLine(@TempDir Path tmp) {
         EditCommandTest.Run mode = EditCommandTest.run("bench", "--model", FACT_WORLD.toString(), "--data",

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emend.EmendException;
 import dev.emend.edit.EditRequest;
 import dev.emend.edit.EditRequest.Probe;
+import dev.emend.edit.EvalProtocol;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,19 +50,29 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link DataFormat#CONVSENT}: as EasyEdit's {@code run_convsent_llama2.py}: per topic ({@code ent}), in
  *       record order, a target sentiment and one of its 13 question templates are drawn; the prompt is "From the
  *       sentiment dataset, answer {question} postively." (EasyEdit's spelling, kept for parity) or "… negatively.",
- *       the subject is the topic and the target the first sentence of that sentiment. The draws come from one
- *       {@link Random} seeded with {@link Options#seed()}; they cannot match Python's {@code random.seed(0)} draws.
- *       EasyEdit scores ConvSent with its own sentiment metric ({@code es}: all answers of both sentiments, before and
- *       after) and a KL locality on the next topic; {@code EditRequest} has no slot for those, so the other sentences
- *       are dropped and the next topic's first positive and first negative sentence become locality key
- *       {@code next_topic}, scored as argmax agreement instead of KL.
+ *       the subject is the topic and the target the first sentence of that sentiment. What EasyEdit's
+ *       {@code compute_sent_metric} needs travels as an {@link EvalProtocol.Sentiment}: every sentence of the topic
+ *       (target sentiment and other), and every sentence of the next topic (record i+1, the last wrapping to the
+ *       first; positive, then negative), each after its own drawn question about its topic, as EasyEdit's
+ *       {@code inner_all_qa}/{@code outer_all_qa}. The evaluator scores them as {@code es} and {@code dd}
+ *       ({@link dev.emend.eval.metrics.SentimentMetric}); the request has no locality probes. The draws come from
+ *       one {@link Random} seeded with {@link Options#seed()}, in EasyEdit's order (sentiment, prompt question, one
+ *       question per topic sentence, one per next-topic sentence; EasyEdit's {@code inner_q}, used only for its
+ *       fluency, is not drawn); they cannot match Python's {@code random.seed(0)} draws. Sentences are stripped of
+ *       the file's surrounding spaces. A record without a sentence of either sentiment is skipped.
  *   <li>{@link DataFormat#SANITATION}: as EasyEdit's {@code run_santinization_llama2.py} for ROME/MEMIT: each forget
  *       record ({@code K_F}, or {@code success} in the test split) becomes the prompt "Question:{question}\nAnswer:"
- *       with its {@code subject}, {@code target_new} ("I don't know.") and {@code ground_truth}. The retain records
- *       ({@code K_R}, or {@code locality}) become locality key {@code retain}, dealt round-robin (retain record j goes
- *       to forget record j mod #forget), so each is scored once; EasyEdit instead scores all of them once after all
- *       edits, by generated-token overlap with the unedited model's answers. {@code --specify_answer} (one answer
- *       group) has no counterpart; filter the file instead.
+ *       with its {@code subject}, {@code target_new} ("I don't know.") and {@code ground_truth}, and carries
+ *       {@link EvalProtocol.Erasure} (10 greedy tokens, EasyEdit's answer length). The retain records ({@code K_R},
+ *       or {@code locality}) become locality key {@code retain}, dealt round-robin (retain record j goes to forget
+ *       record j mod #forget), so each is scored once. The evaluator scores Sanitation as EasyEdit does: a forget
+ *       question counts as erased if the edited model's greedy answer contains "I don't know.", and a retain
+ *       question by the share of the unedited model's greedy answer tokens the edited model repeats (the unedited
+ *       answers come from the pre-edit pass and replace the TriviaQA answers as the reference, as EasyEdit's
+ *       {@code cache_locality_before_editing}); the teacher-forced {@code retain} locality is reported too.
+ *       EasyEdit scores all retain questions once, after all forget edits; here each after its own case's edit
+ *       unless the run is sequential. {@code --specify_answer} (one answer group) has no counterpart; filter the
+ *       file instead.
  * </ul>
  *
  * <h2>Answers, skips and errors</h2>
@@ -383,29 +394,53 @@ public final class DatasetReader {
             }
             Random rnd = convSentDraws;
             boolean positive = rnd.nextInt(2) == 0;
-            String question = CONVSENT_TEMPLATES.get(rnd.nextInt(CONVSENT_TEMPLATES.size())).replace("{}", topic);
-            List<String> sentences = texts(r, positive ? "pos" : "neg").stream().map(String::strip).toList();
+            String question = question(rnd, topic);
+            List<String> pos = sentences(r, "pos");
+            List<String> neg = sentences(r, "neg");
+            List<String> sentences = positive ? pos : neg;
             if (sentences.isEmpty()) {
                 throw new Skip("missing field", "no %s sentence for the drawn target sentiment".formatted(positive ? "'pos'" : "'neg'"));
             }
+            if ((positive ? neg : pos).isEmpty()) {
+                throw new Skip("missing field", "no %s sentence: the sentiment metric needs both sentiments"
+                        .formatted(positive ? "'neg'" : "'pos'"));
+            }
             String prompt = "From the sentiment dataset, answer %s %s.".formatted(question, positive ? "postively" : "negatively");
-            Map<String, List<Probe>> locality = new LinkedHashMap<>();
-            JsonNode next = items.get((i + 1) % items.size());
-            if (items.size() > 1 && next.isObject()) {
-                String nextTopic = optional(next, "ent");
+            // EasyEdit's inner_all_qa: every sentence (pos, then neg), each after its own drawn question
+            List<Probe> posQa = qa(rnd, topic, pos);
+            List<Probe> negQa = qa(rnd, topic, neg);
+            List<Probe> next = List.of();
+            JsonNode n = items.get((i + 1) % items.size());
+            if (items.size() > 1 && n.isObject()) {
+                String nextTopic = optional(n, "ent");
                 if (nextTopic != null) {
-                    String nextQuestion = CONVSENT_TEMPLATES.get(rnd.nextInt(CONVSENT_TEMPLATES.size())).replace("{}", nextTopic);
-                    List<Probe> probes = new ArrayList<>();
-                    for (String key : List.of("pos", "neg")) {
-                        List<String> s = texts(next, key);
-                        addProbe(probes, nextQuestion, s.isEmpty() ? null : s.get(0).strip());
-                    }
-                    if (!probes.isEmpty()) {
-                        locality.put("next_topic", probes);
-                    }
+                    List<Probe> outer = new ArrayList<>(qa(rnd, nextTopic, sentences(n, "pos")));
+                    outer.addAll(qa(rnd, nextTopic, sentences(n, "neg")));
+                    next = outer;
                 }
             }
-            return request(prompt, topic, sentences.get(0), null, List.of(), locality, Map.of());
+            EvalProtocol.Sentiment metric = new EvalProtocol.Sentiment(positive ? "pos" : "neg", positive ? posQa : negQa,
+                    positive ? negQa : posQa, next);
+            return request(prompt, topic, sentences.get(0), null, List.of(), Map.of(), Map.of()).withProtocol(metric);
+        }
+
+        /** A question about {@code topic} from one drawn template. */
+        static String question(Random rnd, String topic) {
+            return CONVSENT_TEMPLATES.get(rnd.nextInt(CONVSENT_TEMPLATES.size())).replace("{}", topic);
+        }
+
+        /** Each sentence after its own drawn question about {@code topic}. */
+        List<Probe> qa(Random rnd, String topic, List<String> sentences) {
+            List<Probe> out = new ArrayList<>();
+            for (String s : sentences) {
+                addProbe(out, question(rnd, topic), s);
+            }
+            return out;
+        }
+
+        /** A ConvSent sentence list, each stripped (the file's sentences start and end with a space). */
+        List<String> sentences(JsonNode r, String key) {
+            return texts(r, key).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
         }
 
         void sanitation(JsonNode root) {
@@ -451,7 +486,8 @@ public final class DatasetReader {
                     }
                     Map<String, List<Probe>> locality = dealt.get(i).isEmpty() ? Map.of() : Map.of("retain", dealt.get(i));
                     requests.add(request(SANITATION_TEMPLATE.formatted(required(r, "question")), required(r, "subject"),
-                            target(r, "target_new"), optional(r, "ground_truth"), List.of(), locality, Map.of()));
+                            target(r, "target_new"), optional(r, "ground_truth"), List.of(), locality, Map.of())
+                            .withProtocol(EvalProtocol.Erasure.easyEdit()));
                     records.add(i);
                 } catch (Skip s) {
                     skipped.add(new Dataset.Skipped(i, s.kind, s.getMessage()));

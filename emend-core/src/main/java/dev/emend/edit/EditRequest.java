@@ -28,9 +28,12 @@ import java.util.Optional;
  * @param rephrasePrompts paraphrases of the prompt (EasyEdit {@code rephrase_prompt}); may be empty
  * @param locality probes that should not change, by kind (e.g. "Relation_Specificity"); may be empty
  * @param portability probes that should follow the edit, by kind (e.g. "Subject_Aliasing"); may be empty
+ * @param protocol the data set's own scoring (ConvSent's sentiment metric, Sanitation's erasure scoring), or null
+ *     for none
  */
 public record EditRequest(String prompt, String subject, String targetNew, String groundTruth,
-        List<String> rephrasePrompts, Map<String, List<Probe>> locality, Map<String, List<Probe>> portability) {
+        List<String> rephrasePrompts, Map<String, List<Probe>> locality, Map<String, List<Probe>> portability,
+        EvalProtocol protocol) {
 
     /**
      * A probe prompt with its expected answer.
@@ -73,6 +76,22 @@ public record EditRequest(String prompt, String subject, String targetNew, Strin
     }
 
     /**
+     * A request without a data-set protocol.
+     *
+     * @param prompt filled prompt or template with {@code {}}
+     * @param subject the subject
+     * @param targetNew the new object
+     * @param groundTruth the current object, or null
+     * @param rephrasePrompts paraphrases of the prompt
+     * @param locality locality probes by kind
+     * @param portability portability probes by kind
+     */
+    public EditRequest(String prompt, String subject, String targetNew, String groundTruth, List<String> rephrasePrompts,
+            Map<String, List<Probe>> locality, Map<String, List<Probe>> portability) {
+        this(prompt, subject, targetNew, groundTruth, rephrasePrompts, locality, portability, null);
+    }
+
+    /**
      * A request with only the core fields.
      *
      * @param prompt filled prompt or template with {@code {}}
@@ -86,7 +105,12 @@ public record EditRequest(String prompt, String subject, String targetNew, Strin
 
     /** @param truth the current object @return a copy with {@code ground_truth} set */
     public EditRequest withGroundTruth(String truth) {
-        return new EditRequest(prompt, subject, targetNew, truth, rephrasePrompts, locality, portability);
+        return new EditRequest(prompt, subject, targetNew, truth, rephrasePrompts, locality, portability, protocol);
+    }
+
+    /** @param p the data set's own scoring, or null @return a copy with it */
+    public EditRequest withProtocol(EvalProtocol p) {
+        return new EditRequest(prompt, subject, targetNew, groundTruth, rephrasePrompts, locality, portability, p);
     }
 
     /** @return the current object, if known */

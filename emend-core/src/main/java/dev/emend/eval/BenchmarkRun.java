@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emend.EmendException;
+import dev.emend.data.DataFormat;
 import dev.emend.data.Dataset;
 import dev.emend.data.DatasetReader;
 import dev.emend.edit.EditRequest;
@@ -135,6 +136,10 @@ public final class BenchmarkRun {
         pre.put("limit", config.limit());
         pre.put("seed", config.seed());
         pre.set("eval", EvalJson.options(config.options()));
+        if (dataset.format() == DataFormat.CONVSENT || dataset.format() == DataFormat.SANITATION) {
+            // the data set's own scoring (es/dd, Sanitation's answers) is part of these pre-edit records
+            pre.put("protocol", dataset.format() == DataFormat.CONVSENT ? "convsent-es-dd/1" : "sanitation-answers/1");
+        }
         ObjectNode identity = pre.deepCopy();
         identity.put("method", config.method());
         identity.put("params_sha256", Hashes.of(config.paramsText()));

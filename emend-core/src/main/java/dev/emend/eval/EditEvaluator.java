@@ -1,11 +1,14 @@
 package dev.emend.eval;
 
 import dev.emend.edit.EditRequest;
+import dev.emend.edit.EvalProtocol;
 import dev.emend.eval.PhaseScores.AnswerScore;
 import dev.emend.eval.PhaseScores.TokenMatch;
 import dev.emend.eval.metrics.AnswerMatch;
+import dev.emend.eval.metrics.ErasureMetric;
 import dev.emend.eval.metrics.Locality;
 import dev.emend.eval.metrics.NGramEntropy;
+import dev.emend.eval.metrics.SentimentMetric;
 import dev.emend.eval.metrics.TeacherForced;
 import dev.emend.model.GenerationConfig;
 import dev.emend.model.GenerationResult;
@@ -30,6 +33,17 @@ import java.util.Objects;
  * <p>Every teacher-forced row of the cases passed together (edit prompt, rephrasings, locality and portability
  * probes) goes through one {@link Scorer} call, which batches them. The pre-edit locality argmaxes are computed once,
  * in the pre pass, and kept in {@link PreEdit} for the post pass.
+ *
+ * <p>A request's {@link EvalProtocol} is scored beside the generic metrics, the same way for every method (the
+ * evaluator never asks which editor ran). {@link EvalProtocol.Sentiment} (ConvSent): the topic's answers of both
+ * sentiments are scored teacher-forced in both passes, and the pre pass keeps the target answers' pooled mean
+ * log-probability and a {@link SentimentMetric.Sketch} of the unedited distribution at each next-topic answer token
+ * ({@link EvalOptions#klTopK()} tokens per position), from which the post pass computes {@code es} and {@code dd}.
+ * Each answer row is {@code question + " " + answer}, tokenised as the teacher-forced probes. {@link
+ * EvalProtocol.Erasure} (Sanitation): greedy answers (at most {@code maxNewTokens}, cut at EOS, through the prompt
+ * context, batched like the generation protocol's) to the edit prompt and to every locality probe; the pre pass keeps
+ * the retain answers, and the post pass scores the forget answer by {@link ErasureMetric#forgot} and each retain
+ * answer by {@link ErasureMetric#retained} against the kept one.
  *
  * <p>Case ids matter only for fluency: case {@code i} samples with seed {@code options.seed() + i}, before and after
  * its edit alike.
@@ -78,9 +92,53 @@ public final class EditEvaluator {
      *     (EasyEdit's {@code <key>_output})
      * @param localityAnswers per locality key and probe, the unedited model's greedy answer; empty unless the
      *     generation protocol is on
+     * @param protocol what the post pass of the request's {@link EvalProtocol} compares against, or null if it has
+     *     none
      */
     public record PreEdit(PhaseScores scores, Map<String, List<int[]>> localityOutputs,
-            Map<String, List<String>> localityAnswers) {}
+            Map<String, List<String>> localityAnswers, ProtocolReference protocol) {
+        /**
+         * A measurement without a protocol reference.
+         *
+         * @param scores the pre-edit scores
+         * @param localityOutputs argmaxes per locality key
+         * @param localityAnswers greedy answers per locality key
+         */
+        public PreEdit(PhaseScores scores, Map<String, List<int[]>> localityOutputs, Map<String, List<String>> localityAnswers) {
+            this(scores, localityOutputs, localityAnswers, null);
+        }
+    }
+
+    /** What the unedited model gave for a request's {@link EvalProtocol}, kept for the post pass. */
+    public sealed interface ProtocolReference permits SentimentReference, ErasureReference {}
+
+    /**
+     * ConvSent's pre-edit measurement.
+     *
+     * @param targetLogProb pooled mean log-probability of the target-sentiment answers (z_topic's baseline)
+     * @param nextTopic per next-topic answer, the sketch of the unedited distribution at each of its token positions
+     */
+    public record SentimentReference(double targetLogProb, List<List<SentimentMetric.Sketch>> nextTopic)
+            implements ProtocolReference {
+        /** Copies the lists. */
+        public SentimentReference {
+            nextTopic = nextTopic.stream().map(List::copyOf).toList();
+        }
+    }
+
+    /**
+     * Sanitation's pre-edit answers to the retain (locality) probes, in the request's locality order.
+     *
+     * @param retainIds the greedy answer tokens, without the prompt
+     * @param retainTexts the same, decoded without special tokens
+     */
+    public record ErasureReference(List<int[]> retainIds, List<String> retainTexts) implements ProtocolReference {
+        /** Copies the lists. */
+        public ErasureReference {
+            retainIds = retainIds.stream().map(int[]::clone).toList();
+            retainTexts = List.copyOf(retainTexts);
+        }
+    }
 
     /**
      * Scores one case on the unedited model.
@@ -132,6 +190,7 @@ public final class EditEvaluator {
         }
         List<Sections<TokenMatch>> tf = teacherForced(requests);
         List<Sections<String>> answers = options.generation() ? answers(tf) : null;
+        ProtocolPass protocols = new ProtocolPass(requests, null);
         List<PreEdit> out = new ArrayList<>();
         for (int c = 0; c < requests.size(); c++) {
             Sections<TokenMatch> s = tf.get(c);
@@ -144,8 +203,8 @@ public final class EditEvaluator {
                 gen = generation(s, a, null);
             }
             PhaseScores scores = new PhaseScores(s.rewrite(), s.rephrase(), Map.of(), s.portability(),
-                    options.fluency() ? fluency(ids.get(c), requests.get(c)) : null, gen);
-            out.add(new PreEdit(scores, outputs, locAnswers));
+                    options.fluency() ? fluency(ids.get(c), requests.get(c)) : null, gen, protocols.scores(c));
+            out.add(new PreEdit(scores, outputs, locAnswers, protocols.reference(c)));
         }
         return out;
     }
@@ -159,6 +218,7 @@ public final class EditEvaluator {
         }
         List<Sections<TokenMatch>> tf = teacherForced(requests);
         List<Sections<String>> answers = options.generation() ? answers(tf) : null;
+        ProtocolPass protocols = new ProtocolPass(requests, pre);
         List<PhaseScores> out = new ArrayList<>();
         for (int c = 0; c < requests.size(); c++) {
             Sections<TokenMatch> s = tf.get(c);
@@ -179,9 +239,175 @@ public final class EditEvaluator {
             }
             PhaseScores.Generation gen = answers == null ? null : generation(s, answers.get(c), p.localityAnswers());
             out.add(new PhaseScores(s.rewrite(), s.rephrase(), locality, s.portability(),
-                    options.fluency() ? fluency(ids.get(c), requests.get(c)) : null, gen));
+                    options.fluency() ? fluency(ids.get(c), requests.get(c)) : null, gen, protocols.scores(c)));
         }
         return out;
+    }
+
+    /**
+     * The {@link EvalProtocol} scoring of a list of cases in one phase: one {@link Scorer} call for every sentiment
+     * row of every case, one per case for its next-topic distributions, one greedy generation for every erasure
+     * question (per effective length).
+     * With {@code pre} null this is the pre-edit pass and records each case's {@link ProtocolReference}.
+     */
+    private final class ProtocolPass {
+        final PhaseScores.ProtocolScores[] scores;
+        final ProtocolReference[] references;
+
+        ProtocolPass(List<EditRequest> requests, List<PreEdit> pre) {
+            int n = requests.size();
+            scores = new PhaseScores.ProtocolScores[n];
+            references = new ProtocolReference[n];
+            Tokenizer tok = model.tokenizer();
+            // sentiment: target and other rows (log-probs) of every case in one call; the next-topic rows'
+            // distributions ([tokens × V] each) one case at a time below, to bound memory
+            List<Scorer.Request> rows = new ArrayList<>();
+            // erasure: forget prompts and retain prompts, generated together per distinct length
+            List<int[]> questions = new ArrayList<>();
+            List<Integer> questionLimits = new ArrayList<>();
+            for (EditRequest r : requests) {
+                if (r.protocol() instanceof EvalProtocol.Sentiment s) {
+                    s.target().forEach(p -> rows.add(row(tok, p)));
+                    s.other().forEach(p -> rows.add(row(tok, p)));
+                } else if (r.protocol() instanceof EvalProtocol.Erasure e) {
+                    questions.add(tok.encode(model.promptContext().wrap(r.filledPrompt()), true));
+                    questionLimits.add(e.maxNewTokens());
+                    for (EditRequest.Probe p : retain(r)) {
+                        questions.add(tok.encode(model.promptContext().wrap(p.prompt()), true));
+                        questionLimits.add(e.maxNewTokens());
+                    }
+                }
+            }
+            Iterator<Scorer.TargetScore> rowScores = rows.isEmpty() ? Collections.emptyIterator() : scorer.score(rows).iterator();
+            Iterator<int[]> generated = questions.isEmpty() ? Collections.emptyIterator()
+                    : greedy(questions, questionLimits).iterator();
+            int vocab = model.config().vocabSize();
+            for (int c = 0; c < n; c++) {
+                EditRequest r = requests.get(c);
+                PreEdit before = pre == null ? null : pre.get(c);
+                if (r.protocol() instanceof EvalProtocol.Sentiment s) {
+                    double target = SentimentMetric.pooledMean(take(rowScores, s.target().size()));
+                    double other = SentimentMetric.pooledMean(take(rowScores, s.other().size()));
+                    List<float[]> next = s.nextTopic().isEmpty() ? List.of()
+                            : scorer.logProbDistributions(s.nextTopic().stream().map(p -> row(tok, p)).toList());
+                    double zSent = SentimentMetric.zSent(target, other);
+                    if (before == null) {
+                        List<List<SentimentMetric.Sketch>> sketches = new ArrayList<>();
+                        for (float[] d : next) {
+                            List<SentimentMetric.Sketch> positions = new ArrayList<>();
+                            for (int t = 0; t < d.length / vocab; t++) {
+                                positions.add(SentimentMetric.Sketch.of(d, t * vocab, vocab, options.klTopK()));
+                            }
+                            sketches.add(positions);
+                        }
+                        references[c] = new SentimentReference(target, sketches);
+                        scores[c] = new PhaseScores.Sentiment(zSent, zSent, 1, null, target, other);
+                    } else {
+                        SentimentReference ref = expected(before, SentimentReference.class, c);
+                        double zTopic = SentimentMetric.zTopic(target, ref.targetLogProb());
+                        Double dd = next.isEmpty() ? null : SentimentMetric.dd(ref.nextTopic(), next);
+                        scores[c] = new PhaseScores.Sentiment(zSent * zTopic, zSent, zTopic, dd, target, other);
+                    }
+                } else if (r.protocol() instanceof EvalProtocol.Erasure) {
+                    int[] forgetIds = generated.next();
+                    String forget = tok.decode(forgetIds, true);
+                    // the target also as the tokenizer writes it back (a word-level vocabulary decodes "don't" as
+                    // "don ' t"), so that an answer of exactly the target's tokens counts
+                    String written = tok.decode(tok.encode(r.targetNew(), false), true).strip();
+                    PhaseScores.ErasureAnswer f = new PhaseScores.ErasureAnswer(r.filledPrompt(), forget, r.targetNew(),
+                            Math.max(ErasureMetric.forgot(forget, r.targetNew()), ErasureMetric.forgot(forget, written)));
+                    List<EditRequest.Probe> retain = retain(r);
+                    List<int[]> retainIds = new ArrayList<>();
+                    for (int i = 0; i < retain.size(); i++) {
+                        retainIds.add(generated.next());
+                    }
+                    if (before == null) {
+                        references[c] = new ErasureReference(retainIds, retainIds.stream().map(ids -> tok.decode(ids, true)).toList());
+                        scores[c] = new PhaseScores.Erasure(f, List.of());
+                    } else {
+                        ErasureReference ref = expected(before, ErasureReference.class, c);
+                        if (ref.retainIds().size() != retain.size()) {
+                            throw new IllegalArgumentException("the pre-edit measurement of case %d has %d retain answers, the request %d"
+                                    .formatted(c, ref.retainIds().size(), retain.size()));
+                        }
+                        List<PhaseScores.ErasureAnswer> kept = new ArrayList<>();
+                        for (int i = 0; i < retain.size(); i++) {
+                            kept.add(new PhaseScores.ErasureAnswer(retain.get(i).prompt(), tok.decode(retainIds.get(i), true),
+                                    ref.retainTexts().get(i), ErasureMetric.retained(ref.retainIds().get(i), retainIds.get(i))));
+                        }
+                        scores[c] = new PhaseScores.Erasure(f, kept);
+                    }
+                }
+            }
+        }
+
+        PhaseScores.ProtocolScores scores(int c) {
+            return scores[c];
+        }
+
+        ProtocolReference reference(int c) {
+            return references[c];
+        }
+    }
+
+    /** A question-and-answer row of the sentiment metric, through the prompt context, tokenised as EasyEdit's rows. */
+    private Scorer.Request row(Tokenizer tok, EditRequest.Probe p) {
+        return TeacherForced.request(tok, model.promptContext().wrap(p.prompt()), p.groundTruth());
+    }
+
+    /** The retain questions of an erasure request: every locality probe, in key order. */
+    private static List<EditRequest.Probe> retain(EditRequest r) {
+        List<EditRequest.Probe> out = new ArrayList<>();
+        r.locality().values().forEach(out::addAll);
+        return out;
+    }
+
+    private static <R extends ProtocolReference> R expected(PreEdit before, Class<R> kind, int c) {
+        if (!kind.isInstance(before.protocol())) {
+            throw new IllegalArgumentException("the pre-edit measurement of case %d has no %s; recompute the pre-edit pass"
+                    .formatted(c, kind.getSimpleName()));
+        }
+        return kind.cast(before.protocol());
+    }
+
+    private static List<float[]> take(Iterator<Scorer.TargetScore> it, int n) {
+        List<float[]> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(it.next().logProbs());
+        }
+        return out;
+    }
+
+    /**
+     * Greedy new tokens for each prompt, at most its limit and at most what the model's positions leave after the
+     * prompt, stopping at EOS (which is left out). Prompts with the same effective limit are generated as one batch,
+     * as the generation protocol runs.
+     */
+    private List<int[]> greedy(List<int[]> prompts, List<Integer> limits) {
+        int positions = model.config().maxPositions();
+        Map<Integer, List<Integer>> byLimit = new LinkedHashMap<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            int n = Math.min(limits.get(i), positions - prompts.get(i).length);
+            if (n < 1) {
+                throw new IllegalArgumentException("a prompt of %d tokens leaves no room to answer within the model's %d positions"
+                        .formatted(prompts.get(i).length, positions));
+            }
+            byLimit.computeIfAbsent(n, k -> new ArrayList<>()).add(i);
+        }
+        int[][] out = new int[prompts.size()][];
+        Tokenizer tok = model.tokenizer();
+        byLimit.forEach((n, rows) -> {
+            List<GenerationResult> gens = generator.generateIds(rows.stream().map(prompts::get).toList(), GenerationConfig.greedy(n));
+            for (int j = 0; j < rows.size(); j++) {
+                int[] ids = gens.get(j).newIds();
+                int end = 0;
+                while (end < Math.min(n, ids.length) && !tok.specials().isEos(ids[end])) {
+                    end++;
+                }
+                out[rows.get(j)] = Arrays.copyOf(ids, end);
+            }
+        });
+        return Arrays.asList(out);
     }
 
     /** One Scorer call over every probe of every case. */

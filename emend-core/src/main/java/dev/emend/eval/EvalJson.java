@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emend.edit.EditRequest;
+import dev.emend.edit.EvalProtocol;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,6 +56,9 @@ public final class EvalJson {
         opt.put("fluency_max_length", e.fluencyMaxLength());
         opt.put("fluency_top_k", e.fluencyTopK());
         opt.put("seed", e.seed());
+        if (e.klTopK() != EvalOptions.DEFAULT_KL_TOP_K) {
+            opt.put("kl_top_k", e.klTopK());                 // absent at the default: hashes of older runs still match
+        }
         return opt;
     }
 
@@ -110,7 +114,59 @@ public final class EvalJson {
                 g.portability().forEach((k, v) -> answers(p.putArray(k), v));
             }
         }
+        protocol(o, s.protocol());
         return o;
+    }
+
+    /**
+     * Writes a phase's protocol scores with EasyEdit-like keys: ConvSent's {@code es}, {@code dd}, {@code z_sent},
+     * {@code z_topic} (and the two mean log-probabilities) into the phase; Sanitation's into a {@code sanitation}
+     * object: {@code success} (the forget question erased), the forget answer, {@code retain_acc} and the retain
+     * answers.
+     */
+    static void protocol(ObjectNode o, PhaseScores.ProtocolScores p) {
+        if (p instanceof PhaseScores.Sentiment s) {
+            o.put("es", s.es());
+            putNumber(o, "dd", s.dd());
+            o.put("z_sent", s.zSent());
+            o.put("z_topic", s.zTopic());
+            o.put("target_logprob", s.targetLogProb());
+            o.put("other_logprob", s.otherLogProb());
+        } else if (p instanceof PhaseScores.Erasure e) {
+            ObjectNode z = o.putObject("sanitation");
+            z.put("success", e.forget().score());
+            erasureAnswer(z.putObject("forget"), e.forget());
+            if (!e.retain().isEmpty()) {
+                numbers(z.putArray("retain_acc"), e.retainScores());
+                ArrayNode a = z.putArray("retain");
+                e.retain().forEach(r -> erasureAnswer(a.addObject(), r));
+            }
+        }
+    }
+
+    private static void erasureAnswer(ObjectNode o, PhaseScores.ErasureAnswer a) {
+        o.put("prompt", a.prompt()).put("answer", a.answer()).put("reference", a.reference()).put("score", a.score());
+    }
+
+    /** Reads back what {@link #protocol(ObjectNode, PhaseScores.ProtocolScores)} wrote; null if nothing. */
+    static PhaseScores.ProtocolScores readProtocol(JsonNode p) {
+        if (p.has("es")) {
+            return new PhaseScores.Sentiment(p.get("es").asDouble(), p.path("z_sent").asDouble(), p.path("z_topic").asDouble(),
+                    p.has("dd") ? p.get("dd").asDouble() : null, p.path("target_logprob").asDouble(),
+                    p.path("other_logprob").asDouble());
+        }
+        JsonNode z = p.get("sanitation");
+        if (z != null && z.isObject()) {
+            List<PhaseScores.ErasureAnswer> retain = new ArrayList<>();
+            z.path("retain").forEach(a -> retain.add(readErasureAnswer(a)));
+            return new PhaseScores.Erasure(readErasureAnswer(z.path("forget")), retain);
+        }
+        return null;
+    }
+
+    private static PhaseScores.ErasureAnswer readErasureAnswer(JsonNode a) {
+        return new PhaseScores.ErasureAnswer(a.path("prompt").asText(), a.path("answer").asText(),
+                a.path("reference").asText(), a.path("score").asDouble());
     }
 
     /** @param s a summary @return {@code {cases, failed, time, pre: {...}, post: {...}}} */
@@ -138,6 +194,16 @@ public final class EvalJson {
         }
         putNumber(o, "locality_mean", p.localityMean());
         putNumber(o, "portability_mean", p.portabilityMean());
+        if (p.protocol() != null) {
+            Summary.ProtocolSummary ps = p.protocol();
+            putNumber(o, "es", ps.es());
+            putNumber(o, "dd", ps.dd());
+            if (ps.sanitationSuccess() != null || ps.sanitationRetain() != null) {
+                ObjectNode z = o.putObject("sanitation");
+                putNumber(z, "success", ps.sanitationSuccess());
+                putNumber(z, "retain_acc", ps.sanitationRetain());
+            }
+        }
         if (p.fluency() != null) {
             putNumber(o.putObject("fluency"), "ngram_entropy", p.fluency());
         }
@@ -175,6 +241,13 @@ public final class EvalJson {
         }
         probes(o, "locality", r.locality());
         probes(o, "portability", r.portability());
+        if (r.protocol() instanceof EvalProtocol.Sentiment s) {
+            // the answers themselves stay in the data file; a case line names their sentiment and counts
+            o.putObject("sentiment").put("target", s.targetSentiment()).put("target_answers", s.target().size())
+                    .put("other_answers", s.other().size()).put("next_topic_answers", s.nextTopic().size());
+        } else if (r.protocol() instanceof EvalProtocol.Erasure e) {
+            o.putObject("sanitation").put("max_new_tokens", e.maxNewTokens());
+        }
         return o;
     }
 
@@ -238,7 +311,7 @@ public final class EvalJson {
         PhaseScores.Generation gen = g == null || g.isNull() ? null : new PhaseScores.Generation(readAnswers(g.get("rewrite")),
                 readAnswers(g.get("rephrase")), readAnswerMap(g.get("locality")), readAnswerMap(g.get("portability")));
         return new Summary.PhaseMetrics(readNumbers(p.get("rewrite_acc")), readNumbers(p.get("rephrase_acc")),
-                readAccMap(p.get("locality")), readAccMap(p.get("portability")), fluency, gen);
+                readAccMap(p.get("locality")), readAccMap(p.get("portability")), fluency, gen, readProtocol(p));
     }
 
     private static List<Double> readNumbers(JsonNode a) {

@@ -19,9 +19,11 @@ import java.util.function.Function;
  *     ({@code <key>_acc})
  * @param fluency the n-gram entropy of a sampled continuation of the edit prompt, or null if not asked
  * @param generation the generation-based protocol's answers, or null if not asked
+ * @param protocol the scores of the request's {@link dev.emend.edit.EvalProtocol} (ConvSent's {@code es}/{@code dd},
+ *     Sanitation's), or null if it has none
  */
 public record PhaseScores(List<TokenMatch> rewrite, List<TokenMatch> rephrase, Map<String, List<Double>> locality,
-        Map<String, List<TokenMatch>> portability, Fluency fluency, Generation generation) {
+        Map<String, List<TokenMatch>> portability, Fluency fluency, Generation generation, ProtocolScores protocol) {
 
     /** Copies the collections. */
     public PhaseScores {
@@ -30,6 +32,70 @@ public record PhaseScores(List<TokenMatch> rewrite, List<TokenMatch> rephrase, M
         locality = copy(locality);
         portability = copy(portability);
     }
+
+    /**
+     * Scores without a data-set protocol.
+     *
+     * @param rewrite the edit prompt's pass
+     * @param rephrase the rephrase prompts' passes
+     * @param locality per key, agreements
+     * @param portability per key, passes
+     * @param fluency fluency, or null
+     * @param generation the generation protocol, or null
+     */
+    public PhaseScores(List<TokenMatch> rewrite, List<TokenMatch> rephrase, Map<String, List<Double>> locality,
+            Map<String, List<TokenMatch>> portability, Fluency fluency, Generation generation) {
+        this(rewrite, rephrase, locality, portability, fluency, generation, null);
+    }
+
+    /** The scores of a request's {@link dev.emend.edit.EvalProtocol}. */
+    public sealed interface ProtocolScores permits Sentiment, Erasure {}
+
+    /**
+     * ConvSent's metric ({@link dev.emend.eval.metrics.SentimentMetric}). Before the edit, {@code zTopic} is 1 and
+     * {@code es} is the unedited model's {@code zSent}, a baseline EasyEdit does not report; {@code dd} is null.
+     *
+     * @param es {@code zSent · zTopic}, EasyEdit's {@code es}
+     * @param zSent σ(target − other mean log-probability)
+     * @param zTopic min(1, exp(target mean log-probability after − before))
+     * @param dd mean token KL(pre ‖ post) on the next topic's answers (EasyEdit's {@code dd}; lower is better), or
+     *     null before the edit or without a next topic
+     * @param targetLogProb pooled mean log-probability of the target-sentiment answers
+     * @param otherLogProb pooled mean log-probability of the other sentiment's answers
+     */
+    public record Sentiment(double es, double zSent, double zTopic, Double dd, double targetLogProb, double otherLogProb)
+            implements ProtocolScores {}
+
+    /**
+     * Sanitation's scoring: greedy answers ({@link dev.emend.edit.EvalProtocol.Erasure#maxNewTokens()} tokens).
+     *
+     * @param forget the answer to the edit prompt; its score is 1 if it contains {@code target_new} ("I don't
+     *     know."), ignoring case (EasyEdit's {@code compare})
+     * @param retain after the edit, per locality (retain) probe: the answer, the unedited model's answer as reference,
+     *     and the share of the reference's tokens that the answer repeats at the same positions (EasyEdit's
+     *     {@code locality}); empty before the edit
+     */
+    public record Erasure(ErasureAnswer forget, List<ErasureAnswer> retain) implements ProtocolScores {
+        /** Copies the list. */
+        public Erasure {
+            retain = List.copyOf(retain);
+        }
+
+        /** @return the retain scores */
+        public List<Double> retainScores() {
+            return retain.stream().map(ErasureAnswer::score).toList();
+        }
+    }
+
+    /**
+     * One greedy answer of Sanitation's scoring.
+     *
+     * @param prompt the question prompt
+     * @param answer the decoded new tokens (special tokens left out)
+     * @param reference {@code target_new} for the forget question, the unedited model's answer for a retain one
+     * @param score forget: 1 or 0; retain: the token agreement in [0,1]
+     */
+    public record ErasureAnswer(String prompt, String answer, String reference, double score) {}
 
     /**
      * One teacher-forced pass: the target tokens and the model's argmax at each target position.

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emend.eval.PhaseScores.TokenMatch;
+import dev.emend.eval.metrics.SentimentMetric;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,6 +41,31 @@ final class PreEditJson {
             ArrayNode a = answers.putArray(k);
             v.forEach(a::add);
         });
+        if (s.protocol() != null) {
+            EvalJson.protocol(o.putObject("protocol"), s.protocol());
+        }
+        if (p.protocol() instanceof EditEvaluator.SentimentReference r) {
+            ObjectNode ref = o.putObject("sentiment_reference");
+            ref.put("target_logprob", r.targetLogProb());
+            ArrayNode answersOut = ref.putArray("next_topic");
+            for (List<SentimentMetric.Sketch> positions : r.nextTopic()) {
+                ArrayNode pa = answersOut.addArray();
+                for (SentimentMetric.Sketch k : positions) {
+                    ObjectNode so = pa.addObject().put("vocab", k.vocab()).put("tail", k.tailMass());
+                    ints(so.putArray("ids"), k.ids());
+                    ArrayNode lp = so.putArray("logprobs");
+                    for (float f : k.logProbs()) {
+                        lp.add(f);                                          // Float.toString: exact round trip
+                    }
+                }
+            }
+        } else if (p.protocol() instanceof EditEvaluator.ErasureReference r) {
+            ObjectNode ref = o.putObject("erasure_reference");
+            ArrayNode ids = ref.putArray("retain_ids");
+            r.retainIds().forEach(v -> ints(ids.addArray(), v));
+            ArrayNode texts = ref.putArray("retain_texts");
+            r.retainTexts().forEach(texts::add);
+        }
         return o;
     }
 
@@ -57,7 +83,7 @@ final class PreEditJson {
             generation = EvalJson.readPhase(wrapper).generation();
         }
         PhaseScores scores = new PhaseScores(matches(o.path("rewrite")), matches(o.path("rephrase")), Map.of(), portability,
-                fluency, generation);
+                fluency, generation, o.has("protocol") ? EvalJson.readProtocol(o.get("protocol")) : null);
         Map<String, List<int[]>> outputs = new LinkedHashMap<>();
         o.path("locality_outputs").properties().forEach(e -> {
             List<int[]> l = new ArrayList<>();
@@ -70,7 +96,33 @@ final class PreEditJson {
             e.getValue().forEach(a -> l.add(a.asText()));
             answers.put(e.getKey(), l);
         });
-        return new EditEvaluator.PreEdit(scores, outputs, answers);
+        EditEvaluator.ProtocolReference reference = null;
+        if (o.has("sentiment_reference")) {
+            JsonNode ref = o.get("sentiment_reference");
+            List<List<SentimentMetric.Sketch>> next = new ArrayList<>();
+            for (JsonNode pa : ref.path("next_topic")) {
+                List<SentimentMetric.Sketch> positions = new ArrayList<>();
+                for (JsonNode so : pa) {
+                    JsonNode lp = so.get("logprobs");
+                    float[] v = new float[lp.size()];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) lp.get(i).asDouble();
+                    }
+                    positions.add(new SentimentMetric.Sketch(so.get("vocab").asInt(), ints(so.get("ids")), v,
+                            so.get("tail").asDouble()));
+                }
+                next.add(positions);
+            }
+            reference = new EditEvaluator.SentimentReference(ref.get("target_logprob").asDouble(), next);
+        } else if (o.has("erasure_reference")) {
+            JsonNode ref = o.get("erasure_reference");
+            List<int[]> ids = new ArrayList<>();
+            ref.path("retain_ids").forEach(a -> ids.add(ints(a)));
+            List<String> texts = new ArrayList<>();
+            ref.path("retain_texts").forEach(t -> texts.add(t.asText()));
+            reference = new EditEvaluator.ErasureReference(ids, texts);
+        }
+        return new EditEvaluator.PreEdit(scores, outputs, answers, reference);
     }
 
     private static void matches(ArrayNode a, List<TokenMatch> ms) {

@@ -23,6 +23,8 @@ import java.util.function.Function;
  *   <li>{@code fluency.ngram_entropy}: the mean over cases (KnowEdit reports 100 ×).
  *   <li>{@code generation}: exact match and F1 of the generation protocol, per section (and per key), averaged like
  *       the teacher-forced metrics.
+ *   <li>{@code es}, {@code dd} (ConvSent) and {@code sanitation.success}, {@code sanitation.retain_acc}
+ *       (Sanitation): see {@link ProtocolSummary}.
  *   <li>{@code time}: the mean edit time in seconds.
  * </ul>
  * Failed cases (no post-edit scores) are counted in {@code failed} and left out of every mean, pre included, so pre
@@ -50,10 +52,40 @@ public record Summary(int cases, int failed, PhaseSummary pre, PhaseSummary post
      * @param portabilityMean KnowEdit's portability over keys, or null
      * @param fluency mean n-gram entropy, or null
      * @param generation the generation protocol's means, or null
+     * @param protocol the means of the data sets' own scores (ConvSent, Sanitation), or null if no case has any
      */
     public record PhaseSummary(Double rewriteAcc, Double rephraseAcc, Map<String, Double> locality,
             Map<String, Double> portability, Double localityMean, Double portabilityMean, Double fluency,
-            GenerationSummary generation) {}
+            GenerationSummary generation, ProtocolSummary protocol) {
+        /** @return KnowEdit's Edit Succ.: {@code es} (ConvSent), the erasure success (Sanitation), else {@code rewrite_acc} */
+        public Double editSucc() {
+            return protocol != null && protocol.es() != null ? protocol.es()
+                    : protocol != null && protocol.sanitationSuccess() != null ? protocol.sanitationSuccess() : rewriteAcc;
+        }
+
+        /** @return KnowEdit's Locality: {@code dd} (ConvSent; lower is better), the retain score (Sanitation), else
+         *     {@code locality_mean} */
+        public Double knowEditLocality() {
+            return protocol != null && protocol.dd() != null ? protocol.dd()
+                    : protocol != null && protocol.sanitationRetain() != null ? protocol.sanitationRetain() : localityMean;
+        }
+
+        /** @return true if {@link #knowEditLocality()} is ConvSent's {@code dd}, a divergence: lower is better */
+        public boolean localityIsDivergence() {
+            return protocol != null && protocol.dd() != null;
+        }
+    }
+
+    /**
+     * Means of the {@link dev.emend.edit.EvalProtocol} scores; null where no case has the score.
+     *
+     * @param es ConvSent's {@code es}: the mean over cases
+     * @param dd ConvSent's {@code dd}: the mean over cases (lower is better)
+     * @param sanitationSuccess Sanitation's success: the share of forget questions answered with the target
+     * @param sanitationRetain Sanitation's retain score: the mean over every retain question of every case (EasyEdit
+     *     averages over questions, {@code sum(ans) / len(ans)})
+     */
+    public record ProtocolSummary(Double es, Double dd, Double sanitationSuccess, Double sanitationRetain) {}
 
     /**
      * Exact match and F1 means.
@@ -83,9 +115,11 @@ public record Summary(int cases, int failed, PhaseSummary pre, PhaseSummary post
      * @param portability per key, one accuracy per probe
      * @param fluency the n-gram entropy, or null if not measured
      * @param generation the generation protocol's scores, or null if not run
+     * @param protocol the data set's own scores, or null if it has none
      */
     public record PhaseMetrics(List<Double> rewriteAcc, List<Double> rephraseAcc, Map<String, List<Double>> locality,
-            Map<String, List<Double>> portability, Double fluency, PhaseScores.Generation generation) {
+            Map<String, List<Double>> portability, Double fluency, PhaseScores.Generation generation,
+            PhaseScores.ProtocolScores protocol) {
         /** Copies the collections. */
         public PhaseMetrics {
             rewriteAcc = List.copyOf(rewriteAcc);
@@ -94,10 +128,25 @@ public record Summary(int cases, int failed, PhaseSummary pre, PhaseSummary post
             portability = copy(portability);
         }
 
+        /**
+         * Metrics without protocol scores.
+         *
+         * @param rewriteAcc rewrite accuracies
+         * @param rephraseAcc rephrase accuracies
+         * @param locality per key, agreements
+         * @param portability per key, accuracies
+         * @param fluency n-gram entropy, or null
+         * @param generation generation scores, or null
+         */
+        public PhaseMetrics(List<Double> rewriteAcc, List<Double> rephraseAcc, Map<String, List<Double>> locality,
+                Map<String, List<Double>> portability, Double fluency, PhaseScores.Generation generation) {
+            this(rewriteAcc, rephraseAcc, locality, portability, fluency, generation, null);
+        }
+
         /** @param s a phase's scores @return what a summary reads of them */
         public static PhaseMetrics of(PhaseScores s) {
             return new PhaseMetrics(s.rewriteAcc(), s.rephraseAcc(), s.locality(), s.portabilityAcc(),
-                    s.fluency() == null ? null : s.fluency().ngramEntropy(), s.generation());
+                    s.fluency() == null ? null : s.fluency().ngramEntropy(), s.generation(), s.protocol());
         }
 
         private static Map<String, List<Double>> copy(Map<String, List<Double>> m) {
@@ -156,7 +205,29 @@ public record Summary(int cases, int failed, PhaseSummary pre, PhaseSummary post
                 locality, portability,
                 overKeys(ps, PhaseMetrics::locality), overKeys(ps, PhaseMetrics::portability),
                 withFluency.isEmpty() ? null : withFluency.stream().mapToDouble(PhaseMetrics::fluency).average().orElseThrow(),
-                withGeneration.isEmpty() ? null : generation(withGeneration.stream().map(PhaseMetrics::generation).toList()));
+                withGeneration.isEmpty() ? null : generation(withGeneration.stream().map(PhaseMetrics::generation).toList()),
+                protocol(ps));
+    }
+
+    /** The protocol means; null if no case has protocol scores. */
+    private static ProtocolSummary protocol(List<PhaseMetrics> ps) {
+        List<PhaseScores.Sentiment> sent = new ArrayList<>();
+        List<PhaseScores.Erasure> erasure = new ArrayList<>();
+        for (PhaseMetrics p : ps) {
+            if (p.protocol() instanceof PhaseScores.Sentiment s) {
+                sent.add(s);
+            } else if (p.protocol() instanceof PhaseScores.Erasure e) {
+                erasure.add(e);
+            }
+        }
+        if (sent.isEmpty() && erasure.isEmpty()) {
+            return null;
+        }
+        List<Double> dds = sent.stream().map(PhaseScores.Sentiment::dd).filter(java.util.Objects::nonNull).toList();
+        List<Double> retain = new ArrayList<>();
+        erasure.forEach(e -> retain.addAll(e.retainScores()));
+        return new ProtocolSummary(mean(sent.stream().map(PhaseScores.Sentiment::es).toList()), mean(dds),
+                mean(erasure.stream().map(e -> e.forget().score()).toList()), mean(retain));
     }
 
     private static GenerationSummary generation(List<PhaseScores.Generation> gs) {

@@ -5,7 +5,9 @@
  *   <li>{@link dev.emend.eval.EditEvaluator} scores a model on edit requests (EasyEdit's {@code compute_edit_quality}):
  *       teacher-forced {@code rewrite_acc}, {@code rephrase_acc}, portability and locality (pre/post argmax
  *       agreement, with the pre-edit argmaxes computed once per case), optionally fluency (n-gram entropy) and the
- *       generation-based protocol (greedy answers, exact match and F1).
+ *       generation-based protocol (greedy answers, exact match and F1). A request that carries a data set's own
+ *       scoring ({@link dev.emend.edit.EvalProtocol}) is scored with it too, from its data alone and for any method:
+ *       ConvSent's {@code es} and {@code dd}, Sanitation's forget and retain scores.
  *   <li>{@link dev.emend.eval.EditBenchmark} runs the loop: pre-edit pass, edit, post-edit pass, revert; single,
  *       sequential (evaluated after all edits or after each) or in batches; a {@link dev.emend.eval.EditBenchmark.Plan}
  *       supplies cached pre-edit scores, skips cases already done and reports each finished case.

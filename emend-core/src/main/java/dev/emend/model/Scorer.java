@@ -128,7 +128,36 @@ public final class Scorer {
         return out;
     }
 
-    private List<TargetScore> scoreBatch(List<Request> requests) {
+    /**
+     * The model's whole next-token distribution at each target position, for metrics that compare two distributions
+     * (a KL divergence). Rows are batched as in {@link #score(List)}.
+     *
+     * @param requests prompt and target ids
+     * @return per request, {@code log p(v | prompt, target_<j)} for every token v, row-major [m × V] (m target tokens,
+     *     V the vocabulary size)
+     */
+    public List<float[]> logProbDistributions(List<Request> requests) {
+        List<float[]> out = new ArrayList<>();
+        for (int start = 0; start < requests.size(); start += batchSize) {
+            List<Request> batch = requests.subList(start, Math.min(requests.size(), start + batchSize));
+            try (NDScope ignored = new NDScope()) {
+                NDArray lp = logSoftmaxAtTargets(batch);                                  // [B,P,V]
+                int p = (int) lp.getShape().get(1);
+                int v = (int) lp.getShape().get(2);
+                float[] all = lp.toFloatArray();
+                for (int i = 0; i < batch.size(); i++) {
+                    int m = batch.get(i).target().length;
+                    float[] row = new float[m * v];
+                    System.arraycopy(all, i * p * v, row, 0, m * v);
+                    out.add(row);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Log-softmax at each row's target positions, padded to the longest target by repeating the last [B,P,V]. */
+    private NDArray logSoftmaxAtTargets(List<Request> requests) {
         int b = requests.size();
         List<int[]> rows = new ArrayList<>();
         int maxTarget = 0;
@@ -141,20 +170,31 @@ public final class Scorer {
         }
         TokenBatch batch = TokenBatch.of(rows, TokenBatch.Side.RIGHT, model.tokenizer().specials().padOrFallback());
         int[][] positions = new int[b][maxTarget];
+        for (int i = 0; i < b; i++) {
+            Request r = requests.get(i);
+            for (int j = 0; j < maxTarget; j++) {
+                int jj = Math.min(j, r.target().length - 1); // pad with a repeat; ignored by the callers
+                positions[i][j] = r.prompt().length + jj - 1;
+            }
+        }
+        ForwardResult res = model.forward(ForwardRequest.builder(batch).logitsAt(positions).build());
+        return res.logits().logSoftmax(-1);                                                 // [B,P,V]
+    }
+
+    private List<TargetScore> scoreBatch(List<Request> requests) {
+        int b = requests.size();
+        int maxTarget = requests.stream().mapToInt(r -> r.target().length).max().orElse(0);
         long[] targets = new long[b * maxTarget];
         for (int i = 0; i < b; i++) {
             Request r = requests.get(i);
             for (int j = 0; j < maxTarget; j++) {
-                int jj = Math.min(j, r.target().length - 1); // pad with a repeat; ignored below
-                positions[i][j] = r.prompt().length + jj - 1;
-                targets[i * maxTarget + j] = r.target()[jj];
+                targets[i * maxTarget + j] = r.target()[Math.min(j, r.target().length - 1)];
             }
         }
         float[] logp;
         long[] best;
         try (NDScope ignored = new NDScope()) {
-            ForwardResult res = model.forward(ForwardRequest.builder(batch).logitsAt(positions).build());
-            NDArray lp = res.logits().logSoftmax(-1);                                    // [B,P,V]
+            NDArray lp = logSoftmaxAtTargets(requests);                                  // [B,P,V]
             NDArray tgt = Tensors.create(model.manager(), targets, new ai.djl.ndarray.types.Shape(b, maxTarget, 1));
             logp = lp.gather(tgt, 2).toFloatArray();                                    // [B,P]
             best = lp.argMax(2).toLongArray();                                          // [B,P]

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emend.Fixtures;
 import dev.emend.edit.EditRequest;
 import dev.emend.edit.EditRequest.Probe;
+import dev.emend.edit.EvalProtocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,10 +135,29 @@ class DatasetReaderTest {
         String pos = raw.get(0).get("pos").get(0).asText().strip();
         String neg = raw.get(0).get("neg").get(0).asText().strip();
         assertThat(r.targetNew()).isEqualTo(r.prompt().endsWith("postively.") ? pos : neg);
-        List<Probe> next = probes(r.locality(), "next_topic");
-        assertThat(next).hasSize(2);
-        assertThat(next.get(0).prompt()).contains(raw.get(1).get("ent").asText());
-        assertThat(next.get(0).groundTruth()).isEqualTo(raw.get(1).get("pos").get(0).asText().strip());
+        assertThat(r.locality()).as("ConvSent's locality is dd, carried by the protocol").isEmpty();
+        EvalProtocol.Sentiment s = (EvalProtocol.Sentiment) r.protocol();
+        boolean drawnPositive = r.prompt().endsWith("postively.");
+        assertThat(s.targetSentiment()).isEqualTo(drawnPositive ? "pos" : "neg");
+        // every sentence of the topic, each after a question about the topic; target_new is the first target answer
+        JsonNode mine = raw.get(0).get(drawnPositive ? "pos" : "neg");
+        JsonNode theirs = raw.get(0).get(drawnPositive ? "neg" : "pos");
+        assertThat(s.target()).hasSize(mine.size());
+        assertThat(s.other()).hasSize(theirs.size());
+        assertThat(s.target().get(0).groundTruth()).isEqualTo(r.targetNew());
+        assertThat(s.other().get(theirs.size() - 1).groundTruth()).isEqualTo(theirs.get(theirs.size() - 1).asText().strip());
+        assertThat(s.target()).allSatisfy(p -> assertThat(p.prompt()).contains("Esparto, California").endsWith("?"));
+        // the next topic's positive then negative sentences, about the next topic
+        JsonNode next = raw.get(1);
+        assertThat(s.nextTopic()).hasSize(next.get("pos").size() + next.get("neg").size());
+        assertThat(s.nextTopic().get(0)).satisfies(p -> {
+            assertThat(p.prompt()).contains(next.get("ent").asText());
+            assertThat(p.groundTruth()).isEqualTo(next.get("pos").get(0).asText().strip());
+        });
+        assertThat(s.nextTopic().get(s.nextTopic().size() - 1).groundTruth())
+                .isEqualTo(next.get("neg").get(next.get("neg").size() - 1).asText().strip());
+        EvalProtocol.Sentiment last = (EvalProtocol.Sentiment) d.requests().get(798).protocol();
+        assertThat(last.nextTopic().get(0).prompt()).as("the last topic's next is the first").contains("Esparto, California");
 
         long positive = d.requests().stream().filter(q -> q.prompt().endsWith("postively.")).count();
         assertThat(positive).as("both sentiments are drawn").isBetween(300L, 500L);
@@ -160,6 +180,7 @@ class DatasetReaderTest {
                 "Question:Which year of the 18th century was called 'The Year of Victories'?\nAnswer:", "1759"));
         int retain = d.requests().stream().mapToInt(q -> q.locality().getOrDefault("retain", List.of()).size()).sum();
         assertThat(retain).as("every retain question once").isEqualTo(453);
+        assertThat(d.requests()).allSatisfy(q -> assertThat(q.protocol()).isEqualTo(EvalProtocol.Erasure.easyEdit()));
     }
 
     @Test

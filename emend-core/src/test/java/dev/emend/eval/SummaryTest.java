@@ -124,4 +124,48 @@ class SummaryTest {
         assertThat(Summary.ofMetrics(read)).isEqualTo(Summary.of(all));
         assertThat(EvalJson.summary(Summary.ofMetrics(read))).isEqualTo(EvalJson.summary(Summary.of(all)));
     }
+
+    @Test
+    void protocolMeansAndTheirJsonRoundTrip() {
+        PhaseScores.ErasureAnswer forgot = new PhaseScores.ErasureAnswer("q", "I don't know.", "I don't know.", 1);
+        PhaseScores.ErasureAnswer kept = new PhaseScores.ErasureAnswer("q", "Cheese", "I don't know.", 0);
+        List<CaseResult> cases = List.of(
+                // ConvSent: es 0.6 and 0.2 -> 0.4; dd 0.5 and 1.5 -> 1.0
+                result(0, phase(new PhaseScores.Sentiment(0.5, 0.5, 1, null, -2, -2)),
+                        phase(new PhaseScores.Sentiment(0.6, 0.6, 1, 0.5, -1, -1.4))),
+                result(1, phase(new PhaseScores.Sentiment(0.5, 0.5, 1, null, -2, -2)),
+                        phase(new PhaseScores.Sentiment(0.2, 0.4, 0.5, 1.5, -3, -2.6))),
+                // Sanitation: success 1 and 0 -> 0.5; retain [1, 0, 0.5] and [1] pooled over questions -> 2.5/4
+                result(2, phase(new PhaseScores.Erasure(kept, List.of())), phase(new PhaseScores.Erasure(forgot,
+                        List.of(answer(1), answer(0), answer(0.5))))),
+                result(3, phase(new PhaseScores.Erasure(kept, List.of())), phase(new PhaseScores.Erasure(kept, List.of(answer(1))))));
+        Summary s = Summary.of(cases);
+        Summary.ProtocolSummary post = s.post().protocol();
+        assertThat(post.es()).isCloseTo(0.4, within(1e-12));
+        assertThat(post.dd()).isCloseTo(1.0, within(1e-12));
+        assertThat(post.sanitationSuccess()).isEqualTo(0.5);
+        assertThat(post.sanitationRetain()).isEqualTo(2.5 / 4);
+        assertThat(s.pre().protocol().es()).isEqualTo(0.5);
+        assertThat(s.pre().protocol().dd()).as("no dd before the edit").isNull();
+        assertThat(s.pre().protocol().sanitationRetain()).isNull();
+        // what a resumed run reads back from the case lines gives the same summary
+        Summary again = Summary.ofMetrics(cases.stream().map(c -> EvalJson.readCase(EvalJson.caseResult(c))).toList());
+        assertThat(again.post().protocol()).isEqualTo(post);
+        JsonNode json = EvalJson.summary(s).get("post");
+        assertThat(json.get("es").asDouble()).isCloseTo(0.4, within(1e-12));
+        assertThat(json.get("dd").asDouble()).isCloseTo(1.0, within(1e-12));
+        assertThat(json.get("sanitation").get("retain_acc").asDouble()).isEqualTo(0.625);
+        JsonNode caseJson = EvalJson.caseResult(cases.get(0)).get("post");
+        assertThat(caseJson.get("es").asDouble()).isEqualTo(0.6);
+        assertThat(caseJson.get("dd").asDouble()).isEqualTo(0.5);
+        assertThat(EvalJson.caseResult(cases.get(0)).get("pre").has("dd")).isFalse();
+    }
+
+    static PhaseScores phase(PhaseScores.ProtocolScores p) {
+        return new PhaseScores(List.of(match(1, 2)), List.of(), Map.of(), Map.of(), null, null, p);
+    }
+
+    static PhaseScores.ErasureAnswer answer(double score) {
+        return new PhaseScores.ErasureAnswer("r", "a", "b", score);
+    }
 }

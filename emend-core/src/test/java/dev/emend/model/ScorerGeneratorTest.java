@@ -54,6 +54,38 @@ class ScorerGeneratorTest {
     }
 
     @Test
+    void distributionsEqualTheFullForwardOracleAndHoldTheScoredLogProbs() {
+        int v = model.config().vocabSize();
+        int[] prompt = {10, 20, 30, 40};
+        int[] target = {50, 60, 70};
+        float[] expected = new float[3 * v];
+        try (NDScope ignored = new NDScope()) {
+            NDArray lp = model.forward(TokenBatch.single(10, 20, 30, 40, 50, 60, 70), Hooks.none()).logits().logSoftmax(-1);
+            for (int j = 0; j < 3; j++) {
+                System.arraycopy(lp.get("0, " + (3 + j)).toFloatArray(), 0, expected, j * v, v);
+            }
+        }
+        List<Scorer.Request> mixed = List.of(new Scorer.Request(new int[] {1}, new int[] {2, 3, 4, 5}),
+                new Scorer.Request(prompt, target), new Scorer.Request(new int[] {9, 9, 9, 9, 9, 9}, new int[] {8}));
+        List<float[]> d = new Scorer(model, 8).logProbDistributions(mixed);
+        assertThat(d.get(1)).hasSize(3 * v);
+        assertThat(Fixtures.maxAbsDiff(expected, d.get(1))).isLessThan(1e-5);
+        List<Scorer.TargetScore> scores = new Scorer(model, 8).score(mixed);
+        for (int i = 0; i < mixed.size(); i++) {
+            int[] t = mixed.get(i).target();
+            assertThat(d.get(i)).hasSize(t.length * v);
+            for (int j = 0; j < t.length; j++) {
+                assertThat(d.get(i)[j * v + t[j]]).as("row %d token %d", i, j).isEqualTo(scores.get(i).logProbs()[j]);
+                double mass = 0;
+                for (int k = 0; k < v; k++) {
+                    mass += Math.exp(d.get(i)[j * v + k]);
+                }
+                assertThat(mass).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+            }
+        }
+    }
+
+    @Test
     void textScoringEncodesPromptAndTargetSeparately() {
         Scorer.TargetScore s = new Scorer(model).score("The quick brown", " fox");
         assertThat(s.targetIds()).containsExactly(model.tokenizer().encode(" fox", false));

@@ -27,7 +27,9 @@ import java.util.function.Function;
  * <p>KnowEdit's numbers, computed from the post-edit scores of the cases each run finished: Edit Succ. = 100 × mean
  * {@code rewrite_acc}; Portability and Locality = 100 × the mean over cases of the mean over their keys
  * ({@code portability_mean}, {@code locality_mean}); Fluency = 100 × mean n-gram entropy. A cell is empty where the run
- * has no such probe or did not measure it.
+ * has no such probe or did not measure it. Data sets with their own scoring use it, as KnowEdit does: ConvSent's Edit
+ * Succ. is 100 × {@code es} and its Locality, marked ↓ (lower is better), 100 × {@code dd}; Sanitation's are 100 × its
+ * success and retain scores.
  */
 public final class BenchReport {
     /** KnowEdit's metric rows, in its order. */
@@ -91,11 +93,16 @@ public final class BenchReport {
             for (String metric : METRICS) {
                 List<String> cells = new ArrayList<>();
                 boolean any = false;
+                boolean kl = false;
+                boolean sanitation = false;
                 for (String col : columns) {
                     Double v = null;
                     for (int i = 0; i < runs.size(); i++) {
                         if (labels.get(i).equals(col) && runs.get(i).dataset().equals(d)) {
-                            v = value(runs.get(i).summary().post(), metric);
+                            Summary.PhaseSummary post = runs.get(i).summary().post();
+                            v = value(post, metric);
+                            kl |= post.localityIsDivergence() && metric.equals("Locality");
+                            sanitation |= post.protocol() != null && post.protocol().sanitationSuccess() != null;
                         }
                     }
                     any |= v != null;
@@ -106,22 +113,29 @@ public final class BenchReport {
                             : metric + " is left out for data sets without " + metric.toLowerCase(Locale.ROOT) + " probes.");
                     continue;
                 }
-                rows.add(new Row(first ? d : "", metric, cells));
+                if (kl) {
+                    notes.add(d + ": Edit Succ. is es and Locality ↓ is dd, 100 × the mean token KL(pre ‖ post) on the next "
+                            + "topic's answers (lower is better), as KnowEdit reports ConvSent.");
+                }
+                if (sanitation && metric.equals("Edit Succ.")) {
+                    notes.add(d + ": Edit Succ. is the share of forget questions whose greedy answer contains the target "
+                            + "(\"I don't know.\") and Locality the token agreement of the retain answers with the unedited "
+                            + "model's, as EasyEdit's Sanitation script scores them.");
+                }
+                rows.add(new Row(first ? d : "", kl ? "Locality ↓" : metric, cells));
                 first = false;
-            }
-            if (d.equals("ConvSent")) {
-                notes.add("ConvSent's Locality here is argmax agreement on the next topic's answers, not KnowEdit's KL (lower is better there).");
             }
         }
         notes.add("Values are 100 × the post-edit means over the finished cases; – where a run has no such probe or did not measure it.");
         return new Table(columns, rows, List.copyOf(notes));
     }
 
+    /** A cell: the data set's own scores where it has them (ConvSent's es/dd, Sanitation's), else the generic ones. */
     private static Double value(Summary.PhaseSummary post, String metric) {
         return switch (metric) {
-            case "Edit Succ." -> post.rewriteAcc();
+            case "Edit Succ." -> post.editSucc();
             case "Portability" -> post.portabilityMean();
-            case "Locality" -> post.localityMean();
+            case "Locality" -> post.knowEditLocality();
             case "Fluency" -> post.fluency();
             default -> throw new IllegalArgumentException(metric);
         };
