@@ -135,6 +135,9 @@ class JavaRandom:
 
 def main(argv=None):
     a = parse_args(argv)
+    import warnings
+    warnings.filterwarnings("ignore", category=FutureWarning)      # is_gradient_checkpointing's deprecation
+    warnings.filterwarnings("ignore", message=".*fan_in_fan_out.*")  # PEFT on GPT-2's Conv1D sets it itself
     import numpy as np
     import torch
     import transformers
