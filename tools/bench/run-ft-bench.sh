@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fine-tuning editors' speed benchmark: seconds per FT-L, FT-M and LoRA edit, Emend against a plain-PyTorch
+# Fine-tuning editors' speed benchmark: seconds per FT-L, FT-M, LoRA and AdaLoRA edit, Emend against a plain-PyTorch
 # transcription of EasyEdit's steps, in the same run on the same machine (BENCHMARKS.md, "Fine-tuning editors:
 # seconds per edit").
 #
@@ -23,8 +23,8 @@
 # Options (defaults in brackets):
 #   --model DIR          a GPT-2 folder to use instead of the random model [~/.cache/emend/bench/gpt2-random]
 #   --layers N --d N --heads N --vocab N   random model shape [12, 768, 12, 50257]
-#   --methods LIST       comma-separated [FT-L,FT-M,LoRA]; a method M needs tools/bench/ft/gpt2-small-M.yaml and
-#                        hparams/M/fact-world.yaml (AdaLoRA: add it here, both sides support it)
+#   --methods LIST       comma-separated [FT-L,FT-M,LoRA,AdaLoRA]; a method M needs tools/bench/ft/gpt2-small-M.yaml
+#                        and hparams/M/fact-world.yaml, and ft_speed_reference.py's transcription of it
 #   --warmup N --iters N untimed and timed edits per run [1, 3]
 #   --rounds N           rounds [2]
 #   --threads N          intra-op threads for every run (also OMP_NUM_THREADS, MKL_NUM_THREADS) [1: on a shared
@@ -40,7 +40,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
-layers=12 d=768 heads=12 vocab=50257 warmup=1 iters=3 rounds=2 threads=1 model="" out="" methods="FT-L,FT-M,LoRA"
+layers=12 d=768 heads=12 vocab=50257 warmup=1 iters=3 rounds=2 threads=1 model="" out="" methods="FT-L,FT-M,LoRA,AdaLoRA"
 world_cases=10 wait_policy=default wait_quiet=0
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -17,8 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code emend bench-edit} prints one JSON line with the keys {@code tools/reference/ft_speed_reference.py} prints,
  * for the fine-tuning speed benchmark's params (tools/bench/ft/) cut to 2 epochs on the tiny GPT-2 fixture, one timed
  * edit each. The first step's loss is PyTorch's: ft_speed_reference.py on the same fixture and case printed
- * 10.115128 (FT-L: every target token at the last prompt position) and 11.194244 (FT-M and LoRA: teacher-forced;
- * LoRA's B starts at zero). No timing assertions: speed is measured by {@code tools/bench/run-ft-bench.sh}.
+ * 10.115128 (FT-L: every target token at the last prompt position), 11.194244 (FT-M and LoRA: teacher-forced;
+ * LoRA's B starts at zero) and 12.840046 (AdaLoRA: the same cross entropy, Λ starts at zero, plus 0.5 × PEFT's
+ * orthogonality penalty of Emend's initial P and Q). No timing assertions: speed is measured by {@code tools/bench/run-ft-bench.sh}.
  */
 class BenchEditCommandTest {
     static final Path FT = Path.of("../tools/bench/ft");
@@ -31,7 +32,7 @@ class BenchEditCommandTest {
     Path tmp;
 
     @ParameterizedTest
-    @CsvSource({"FT-L, 25, 10.115128", "FT-M, 25, 11.194244", "LoRA, 30, 11.194244"})
+    @CsvSource({"FT-L, 25, 10.115128", "FT-M, 25, 11.194244", "LoRA, 30, 11.194244", "AdaLoRA, 30, 12.840046"})
     void timesTwoFixedEpochsOfTheBenchmarksParams(String method, int epochs, double pytorchFirstLoss) throws IOException {
         String yaml = Files.readString(FT.resolve("gpt2-small-" + method + ".yaml"))
                 .replace("num_steps: " + epochs, "num_steps: 2");
