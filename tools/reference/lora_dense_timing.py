@@ -15,7 +15,8 @@ from torch.func import functional_call
 torch.set_num_threads(1); torch.manual_seed(0)
 m = AutoModelForCausalLM.from_pretrained(sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/emend/bench/gpt2-random"), dtype=torch.float32).eval()
 for p in m.parameters(): p.requires_grad_(False)
-ids = torch.tensor([[43, 1169, 261, 3700, 5341, 262, 6332, 286, 4346]]); labels = ids.clone(); labels[0, :8] = -100
+ids = torch.tensor([[3123, 18760, 3700, 5341, 262, 6332, 286, 4346]])   # the benchmark case: prompt + " football"
+labels = ids.clone(); labels[0, :7] = -100
 names = ["transformer.h.%d.attn.c_attn" % l for l in range(12)]
 r, s = 8, 4.0
 A = {n: (torch.rand(r, 768) * 2 - 1).div(math.sqrt(768)).requires_grad_() for n in names}
