@@ -96,46 +96,11 @@ esac
 echo "run-rome-bench: building the CLI if needed" >&2
 ./emend --version >/dev/null
 
-load1() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?'; }
-cpu_some() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || echo '?'; }
-meta() {   # meta <phase> [idle%]: one line with the machine's load
-  "$py" - "$out" "$1" "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)" "$(nproc)" "$threads" \
-      "$(load1)" "$(cpu_some)" "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" "$wait_policy" "${2:-?}" <<'EOF'
-import json, sys, datetime
-out, phase, cpu, cores, threads, load, pressure, commit, policy, idle = sys.argv[1:]
-with open(out, "a") as f:
-    f.write(json.dumps({"impl": "meta", "phase": phase, "cpu": cpu or "?", "cores": int(cores),
-                        "threads": int(threads), "omp_wait_policy": policy, "loadavg_1m": load,
-                        "cpu_pressure_some_avg10": pressure, "idle_pct_5s": idle, "commit": commit,
-                        "date": datetime.datetime.now().isoformat(timespec="seconds")}) + "\n")
-EOF
-}
+bench_name=run-rome-bench
+source "$root/tools/bench/bench-lib.sh"
 meta start
-case "$(load1)" in
-  '?') ;;
-  *) if awk "BEGIN{exit !($(load1) > 0.5)}"; then
-       echo "run-rome-bench: warning: 1-minute load average is $(load1); other jobs will distort the numbers" >&2
-     fi ;;
-esac
+warn_load
 
-idle_pct() {   # percent of CPU time idle over the next 5 s, all cores (/proc/stat)
-  local a b
-  a=($(head -n1 /proc/stat)); sleep 5; b=($(head -n1 /proc/stat))
-  awk -v i=$(( b[4] + b[5] - a[4] - a[5] )) \
-      -v t=$(( (b[1]+b[2]+b[3]+b[4]+b[5]+b[6]+b[7]+b[8]) - (a[1]+a[2]+a[3]+a[4]+a[5]+a[6]+a[7]+a[8]) )) \
-      'BEGIN { printf "%.0f", (t > 0 ? 100 * i / t : 0) }'
-}
-quiet() {   # waits for a quiet CPU (--wait-quiet), at most wait_quiet seconds
-  [ "$wait_quiet" -gt 0 ] && [ -r /proc/stat ] || return 0
-  local waited=0 idle
-  idle="$(idle_pct)"
-  while [ "$waited" -lt "$wait_quiet" ] && [ "$idle" -lt 90 ]; do
-    waited=$((waited + 5))
-    idle="$(idle_pct)"
-  done
-  echo "run-rome-bench: waited ${waited} s for a quiet CPU; ${idle}% idle, load $(load1)" >&2
-  meta quiet "$idle"
-}
 run_torch() {   # run_torch <variant>
   quiet
   local v="$1" extra=()

@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
         description = "Knowledge editing for large language models on the JVM.",
         subcommands = {DemoCommand.class, InfoCommand.class, GenerateCommand.class, EditCommand.class,
             ConvertCommand.class, TrainWorldCommand.class, EvalWorldCommand.class, BenchCommand.class, ReportCommand.class,
-            BenchRuntimeCommand.class, BenchRomeCommand.class, StatsCommand.class, ProbeCommand.class,
-            CommandLine.HelpCommand.class})
+            BenchRuntimeCommand.class, BenchRomeCommand.class, BenchEditCommand.class, StatsCommand.class,
+            ProbeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {}
 

@@ -2,23 +2,18 @@ package dev.emend.bench;
 
 import dev.emend.bench.RuntimeBenchmark.Timing;
 import dev.emend.edit.EditContext;
-import dev.emend.edit.EditListener;
 import dev.emend.edit.EditRequest;
-import dev.emend.edit.EditResult;
-import dev.emend.edit.OptimizationStep;
+import dev.emend.edit.EditStats;
 import dev.emend.edit.rome.RomeEditor;
 import dev.emend.edit.rome.RomeParams;
 import dev.emend.model.LanguageModel;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Seconds per ROME edit: {@link RomeEditor#apply} (keys, v*, the rank-one update, commit) timed wall-clock, each edit
- * reverted (untimed) before the next, so that every edit starts from the same model. The first {@code warmup} edits
- * are not timed; they also pay for what an editor does once (generating context templates, layer statistics) and for
- * the JIT. {@code tools/reference/rome_speed_reference.py} times the same edit in PyTorch
+ * Seconds per ROME edit: {@link RomeEditor#apply} (keys, v*, the rank-one update, commit) timed by
+ * {@link EditSpeedBenchmark} (each edit reverted, untimed, before the next; warm-up edits untimed), with ROME's
+ * numbers of the last edit. {@code tools/reference/rome_speed_reference.py} times the same edit in PyTorch
  * ({@code tools/bench/run-rome-bench.sh} runs both; BENCHMARKS.md, "ROME: seconds per edit").
  */
 public final class RomeBenchmark {
@@ -80,68 +75,12 @@ public final class RomeBenchmark {
         if (requests.isEmpty()) {
             throw new IllegalArgumentException("the ROME benchmark needs at least one request");
         }
-        StageClock clock = new StageClock();
-        RomeEditor editor = new RomeEditor(model, params, context.optListener(clock).build(), s.earlyStopLoss());
-        double[] times = new double[s.iters()];
-        List<Map<String, Double>> stages = new ArrayList<>();
-        double first = Double.NaN;
-        EditResult last = null;
-        for (int i = 0; i < s.warmup() + s.iters(); i++) {
-            EditRequest r = requests.get(i % requests.size());
-            clock.reset();
-            long t0 = System.nanoTime();
-            last = editor.apply(r);
-            double ms = (System.nanoTime() - t0) / 1e6;
-            stages.add(clock.stop());
-            last.patch().revert();
-            if (i == 0) {
-                first = ms;
-            }
-            if (i >= s.warmup()) {
-                times[i - s.warmup()] = ms;
-            }
-        }
-        Map<String, Double> medians = new LinkedHashMap<>();
-        List<Map<String, Double>> timed = stages.subList(s.warmup(), stages.size());
-        for (String stage : timed.get(timed.size() - 1).keySet()) {
-            medians.put(stage, new Timing(timed.stream().mapToDouble(m -> m.getOrDefault(stage, 0.0)).toArray()).median());
-        }
-        EditResultSummary summary = new EditResultSummary((int) last.stats().value("steps"), last.stats().loss(),
-                last.stats().value("delta_norm"), last.stats().value("v_star_norm"), last.stats().value("update_norm"));
-        return new Result(new Timing(times), first, medians, summary, editor.contextTemplates().size());
-    }
-
-    /** Wall time between the editor's stage announcements. */
-    private static final class StageClock implements EditListener {
-        private final Map<String, Double> millis = new LinkedHashMap<>();
-        private String stage;
-        private long since;
-
-        void reset() {
-            millis.clear();
-            stage = null;
-        }
-
-        @Override
-        public void onStage(String next) {
-            lap();
-            stage = next;
-            since = System.nanoTime();
-        }
-
-        @Override
-        public void onStep(OptimizationStep step) {}
-
-        Map<String, Double> stop() {
-            lap();
-            stage = null;
-            return new LinkedHashMap<>(millis);
-        }
-
-        private void lap() {
-            if (stage != null) {
-                millis.merge(stage, (System.nanoTime() - since) / 1e6, Double::sum);
-            }
-        }
+        EditSpeedBenchmark.Result r = EditSpeedBenchmark.run(ctx -> new RomeEditor(model, params, ctx, s.earlyStopLoss()),
+                context, requests, new EditSpeedBenchmark.Settings(s.warmup(), s.iters()));
+        EditStats stats = r.last().stats();
+        EditResultSummary summary = new EditResultSummary((int) stats.value("steps"), stats.loss(),
+                stats.value("delta_norm"), stats.value("v_star_norm"), stats.value("update_norm"));
+        return new Result(r.timing(), r.firstMillis(), r.stages(), summary,
+                ((RomeEditor) r.editor()).contextTemplates().size());
     }
 }

@@ -59,11 +59,14 @@ import java.util.Map;
 public final class FtEditor implements Editor {
     /** EasyEdit's threshold: no step below this batch loss, and stop when the epoch mean is below it. */
     public static final double LOSS_THRESHOLD = 1e-2;
+    /** A threshold that never skips a step nor stops early: exactly {@code num_steps} epochs (speed benchmarks). */
+    public static final double NO_EARLY_STOP = Double.NEGATIVE_INFINITY;
 
     private final LanguageModel model;
     private final FtParams params;
     private final EditContext context;
     private final List<TrainableParameters.Parameter> trainable;
+    private final double lossThreshold;
 
     /**
      * @param model the model (must compute in float32)
@@ -71,10 +74,27 @@ public final class FtEditor implements Editor {
      * @param context listener
      */
     public FtEditor(LanguageModel model, FtParams params, EditContext context) {
+        this(model, params, context, LOSS_THRESHOLD);
+    }
+
+    /**
+     * Creates the editor with another threshold than EasyEdit's {@link #LOSS_THRESHOLD}.
+     *
+     * @param model the model (must compute in float32)
+     * @param params params, checked against the model here
+     * @param context listener
+     * @param lossThreshold no step for a batch loss below this, and stop once an epoch's mean is below it;
+     *     {@link #NO_EARLY_STOP} always steps and runs all {@code num_steps} epochs
+     */
+    public FtEditor(LanguageModel model, FtParams params, EditContext context, double lossThreshold) {
+        if (Double.isNaN(lossThreshold) || lossThreshold == Double.POSITIVE_INFINITY) {
+            throw new IllegalArgumentException("the loss threshold must be a number below +inf, got " + lossThreshold);
+        }
         params.checkAgainst(model.architecture());
         this.model = model;
         this.params = params;
         this.context = context;
+        this.lossThreshold = lossThreshold;
         Map<String, TrainableParameters.Parameter> byName = new LinkedHashMap<>();
         for (int layer : params.layers()) {
             for (TrainableParameters.Parameter p : TrainableParameters.select(model.architecture(), params.rewriteModuleTmp(), layer)) {
@@ -229,11 +249,11 @@ public final class FtEditor implements Editor {
                                 throw new EditException(("%s diverged at epoch %d: the loss is %s; lower lr or set "
                                         + "norm_constraint. The model is unchanged").formatted(method(), epoch, loss));
                             }
-                            if (loss >= LOSS_THRESHOLD) {
+                            if (loss >= lossThreshold) {
                                 gc.backward(l);
                             }
                         }
-                        if (loss >= LOSS_THRESHOLD) {
+                        if (loss >= lossThreshold) {
                             for (TrainableParameters.Parameter p : trainable) {
                                 String name = p.ref().name();
                                 NDArray g = leaves.get(name).getGradient();
@@ -249,7 +269,7 @@ public final class FtEditor implements Editor {
                             }
                         }
                     }
-                    if (loss >= LOSS_THRESHOLD) {
+                    if (loss >= lossThreshold) {
                         steps++;
                         for (Map.Entry<String, NDArray> e : current.entrySet()) {
                             requireFinite(e.getKey(), e.getValue(), epoch);
@@ -262,7 +282,7 @@ public final class FtEditor implements Editor {
                 }
                 double mean = sum / examples.size();
                 epochLoss.add(mean);
-                if (mean < LOSS_THRESHOLD) {
+                if (mean < lossThreshold) {
                     break;
                 }
             }

@@ -110,6 +110,25 @@ class FtEditorTest {
     }
 
     @Test
+    void withoutEarlyStopEveryEpochStepsPastTheThreshold() {
+        // FT-M at lr 5e-2, no box: the loss falls below 1e-2 within 25 epochs, where EasyEdit's threshold stops
+        String[] fast = {"lr", "5e-2", "norm_constraint", "false"};
+        EditResult stopped = editor("FT-M", fast).apply(PARIS);
+        stopped.patch().revert();
+        FtEditor fixed = new FtEditor(model, params("FT-M", fast), EditContext.defaults(), FtEditor.NO_EARLY_STOP);
+        EditResult all = fixed.apply(PARIS);
+        all.patch().revert();
+        int epochs = stopped.stats().loss().size();
+        assertThat(epochs).isLessThan(25);
+        assertThat(stopped.stats().loss().get(epochs - 1)).isLessThan(FtEditor.LOSS_THRESHOLD);
+        assertThat(all.stats().loss()).hasSize(25);
+        assertThat(all.stats().value("steps")).isEqualTo(25.0);
+        assertThat(all.stats().loss().subList(0, epochs)).isEqualTo(stopped.stats().loss());   // same steps until then
+        assertThatThrownBy(() -> new FtEditor(model, params("FT-M"), EditContext.defaults(), Double.NaN))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void trainsWeightAndBiasOfTheNamedModuleAsEasyEditsNameMatch() {
         assertThat(editor("FT-L").trainable()).extracting(TrainableParameters.Parameter::hfName)
                 .containsExactly("transformer.h.0.mlp.c_proj.weight", "transformer.h.0.mlp.c_proj.bias");
