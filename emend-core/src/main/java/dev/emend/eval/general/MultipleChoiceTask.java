@@ -66,18 +66,7 @@ public record MultipleChoiceTask(String name, List<MultipleChoice> items, String
     public TaskScores run(LanguageModel model, int limit) {
         long start = System.nanoTime();
         List<MultipleChoice> use = Prompts.first(items, limit);
-        Tokenizer tok = model.tokenizer();
-        int context = model.config().maxPositions();
-        List<Scorer.Request> requests = new ArrayList<>();
-        for (MultipleChoice q : use) {
-            int[] prompt = tok.encode(Prompts.fill(template, "question", q.question()), true);
-            for (String option : q.options()) {
-                int[] ids = TargetTokens.encode(tok, option);
-                String what = "question %s, option '%s' (%d tokens)".formatted(q.id(), option, ids.length);
-                requests.add(new Scorer.Request(Prompts.keepLast(prompt, context - ids.length, what), ids));
-            }
-        }
-        List<Scorer.TargetScore> scores = new Scorer(model, batchSize).score(requests);
+        List<Scorer.TargetScore> scores = new Scorer(model, batchSize).score(requests(model, use));
         int row = 0;
         int hits = 0;
         int hitsNorm = 0;
@@ -105,5 +94,25 @@ public record MultipleChoiceTask(String name, List<MultipleChoice> items, String
         m.put("acc", use.isEmpty() ? Double.NaN : (double) hits / use.size());
         m.put("acc_norm", use.isEmpty() ? Double.NaN : (double) hitsNorm / use.size());
         return new TaskScores(name, use.size(), m, (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * One scoring row per option: the filled template, put in the model's prompt context (so an applied in-context
+     * edit is seen, as by the evaluator and the generator), encoded with special tokens and cut from the left to fit;
+     * the option as its own tokens.
+     */
+    List<Scorer.Request> requests(LanguageModel model, List<MultipleChoice> use) {
+        Tokenizer tok = model.tokenizer();
+        int context = model.config().maxPositions();
+        List<Scorer.Request> requests = new ArrayList<>();
+        for (MultipleChoice q : use) {
+            int[] prompt = tok.encode(model.promptContext().wrap(Prompts.fill(template, "question", q.question())), true);
+            for (String option : q.options()) {
+                int[] ids = TargetTokens.encode(tok, option);
+                String what = "question %s, option '%s' (%d tokens)".formatted(q.id(), option, ids.length);
+                requests.add(new Scorer.Request(Prompts.keepLast(prompt, context - ids.length, what), ids));
+            }
+        }
+        return requests;
     }
 }

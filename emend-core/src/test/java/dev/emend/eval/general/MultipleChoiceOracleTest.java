@@ -3,8 +3,10 @@ package dev.emend.eval.general;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.emend.Fixtures;
+import dev.emend.edit.PromptPatch;
 import dev.emend.model.LanguageModel;
 import dev.emend.model.ModelLoader;
+import dev.emend.model.PromptContext;
 import dev.emend.model.Scorer;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -54,6 +56,24 @@ class MultipleChoiceOracleTest {
         assertThat(s.metric("acc_norm")).isEqualTo(hitsNorm / 3.0);
         TaskScores batchOfTwo = new MultipleChoiceTask("csqa", qs, MultipleChoiceTask.DEFAULT_TEMPLATE, 2).run(model, 0);
         assertThat(batchOfTwo.metrics()).isEqualTo(s.metrics());
+    }
+
+    @Test
+    void anInContextEditIsSeenByTheQuestions() {
+        List<MultipleChoice> qs = GeneralData.commonsenseQa(GeneralDataTest.sample("commonsenseqa.jsonl"));
+        MultipleChoiceTask task = MultipleChoiceTask.of("csqa", qs);
+        String filled = Prompts.fill(MultipleChoiceTask.DEFAULT_TEMPLATE, "question", qs.get(0).question());
+        int[] bare = model.tokenizer().encode(filled, true);
+        assertThat(task.requests(model, qs).get(0).prompt()).containsExactly(bare);
+        PromptPatch patch = new PromptPatch(model, List.of(new PromptContext.Part("", "Imagine that rivers hold sand\n", "")));
+        patch.apply();
+        try {
+            int[] wrapped = model.tokenizer().encode("Imagine that rivers hold sand\n" + filled, true);
+            assertThat(task.requests(model, qs).get(0).prompt()).containsExactly(wrapped);
+        } finally {
+            patch.revert();
+        }
+        assertThat(task.requests(model, qs).get(0).prompt()).containsExactly(bare);
     }
 
     @Test
