@@ -1,7 +1,18 @@
-# Shared by tools/bench/run-rome-bench.sh and run-ft-bench.sh (sourced): the machine-load lines and the wait for a
-# quiet CPU. The caller sets py (python), out (results file), threads, wait_policy and wait_quiet (seconds) and a
+# Shared by tools/bench/run-rome-bench.sh and run-ft-bench.sh (sourced): the thread and wait-policy environment, the
+# CLI build, the machine-load lines and the wait for a quiet CPU. The caller sets py (python), out (results file), threads, wait_policy and wait_quiet (seconds) and a
 # name for its messages in bench_name.
 
+bench_env() {   # threads and OMP wait policy for every run, then the CLI built once before any timing
+  unset EMEND_JAVA_OPTS
+  export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
+  case "$wait_policy" in
+    default) unset OMP_WAIT_POLICY ;;
+    PASSIVE|ACTIVE) export OMP_WAIT_POLICY="$wait_policy" ;;
+    *) echo "$bench_name: --wait-policy must be PASSIVE, ACTIVE or default" >&2; exit 2 ;;
+  esac
+  echo "$bench_name: building the CLI if needed" >&2
+  ./emend --version >/dev/null
+}
 load1() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?'; }
 cpu_some() { sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || echo '?'; }
 meta() {   # meta <phase> [idle%]: one line with the machine's load

@@ -82,18 +82,9 @@ fi
 : > "$out"
 case=tools/bench/rome/case.json
 
-unset EMEND_JAVA_OPTS
-export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
-case "$wait_policy" in
-  default) unset OMP_WAIT_POLICY ;;
-  PASSIVE|ACTIVE) export OMP_WAIT_POLICY="$wait_policy" ;;
-  *) echo "run-ft-bench: --wait-policy must be PASSIVE, ACTIVE or default" >&2; exit 2 ;;
-esac
-echo "run-ft-bench: building the CLI if needed" >&2
-./emend --version >/dev/null
-
 bench_name=run-ft-bench
 source "$root/tools/bench/bench-lib.sh"
+bench_env
 meta start
 warn_load
 

@@ -86,18 +86,9 @@ if [ "$layer" != 5 ]; then
 fi
 case=tools/bench/rome/case.json
 
-unset EMEND_JAVA_OPTS
-export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
-case "$wait_policy" in
-  default) unset OMP_WAIT_POLICY ;;
-  PASSIVE|ACTIVE) export OMP_WAIT_POLICY="$wait_policy" ;;
-  *) echo "run-rome-bench: --wait-policy must be PASSIVE, ACTIVE or default" >&2; exit 2 ;;
-esac
-echo "run-rome-bench: building the CLI if needed" >&2
-./emend --version >/dev/null
-
 bench_name=run-rome-bench
 source "$root/tools/bench/bench-lib.sh"
+bench_env
 meta start
 warn_load
 
