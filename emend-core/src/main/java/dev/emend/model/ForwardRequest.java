@@ -34,6 +34,7 @@ public final class ForwardRequest {
     private final TokenBatch batch;
     private final Hooks hooks;
     private final Map<String, NDArray> overrides;
+    private final Map<String, LowRank> lowRank;
     private final Logits logits;
     private final int[][] positions;
     private final KvCache cache;
@@ -45,6 +46,7 @@ public final class ForwardRequest {
         this.batch = b.batch;
         this.hooks = b.hooks;
         this.overrides = Collections.unmodifiableMap(new LinkedHashMap<>(b.overrides));
+        this.lowRank = Collections.unmodifiableMap(new LinkedHashMap<>(b.lowRank));
         this.logits = b.logits;
         this.positions = b.positions;
         this.cache = b.cache;
@@ -71,6 +73,27 @@ public final class ForwardRequest {
     /** @return parameter overrides by checkpoint name */
     public Map<String, NDArray> overrides() {
         return overrides;
+    }
+
+    /**
+     * A low-rank change of a linear weight, in math orientation ([out, in], whatever the checkpoint stores): the layer
+     * computes {@code x·Wᵀ + (x·rightᵀ)·leftᵀ}, equal to using {@code W + left·right} without forming the [out, in]
+     * product (LoRA's forward).
+     *
+     * @param left [out, r]
+     * @param right [r, in]
+     */
+    public record LowRank(NDArray left, NDArray right) {
+        /** Requires both factors. */
+        public LowRank {
+            Objects.requireNonNull(left, "left");
+            Objects.requireNonNull(right, "right");
+        }
+    }
+
+    /** @return low-rank weight changes by checkpoint name of the linear weight */
+    public Map<String, LowRank> lowRank() {
+        return lowRank;
     }
 
     /** @return which logits to compute */
@@ -108,6 +131,7 @@ public final class ForwardRequest {
         private final TokenBatch batch;
         private Hooks hooks = Hooks.none();
         private final Map<String, NDArray> overrides = new LinkedHashMap<>();
+        private final Map<String, LowRank> lowRank = new LinkedHashMap<>();
         private Logits logits = Logits.ALL;
         private int[][] positions;
         private KvCache cache;
@@ -134,6 +158,19 @@ public final class ForwardRequest {
          */
         public Builder override(String name, NDArray value) {
             overrides.put(Objects.requireNonNull(name), Objects.requireNonNull(value));
+            return this;
+        }
+
+        /**
+         * Adds {@code left·right} (math orientation [out, in]) to the linear weight {@code name} for this call,
+         * applied as {@code (x·rightᵀ)·leftᵀ} on the layer's input, so the [out, in] product is never formed.
+         *
+         * @param name checkpoint name of a linear layer's weight
+         * @param change the factors
+         * @return this builder
+         */
+        public Builder lowRank(String name, LowRank change) {
+            lowRank.put(Objects.requireNonNull(name), Objects.requireNonNull(change));
             return this;
         }
 

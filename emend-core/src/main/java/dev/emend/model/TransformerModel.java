@@ -497,11 +497,19 @@ public final class TransformerModel implements LanguageModel {
     private NDArray linear(Pass p, Linear l, NDArray x) {
         NDArray w = p.w(l.weight().name());
         NDArray bias = l.bias() == null ? null : p.w(l.bias());
+        NDArray y;
         if (l.weight().orientation() == Orientation.IN_OUT) {
-            NDArray y = x.matMul(w);
-            return bias == null ? y : y.add(bias);
+            y = x.matMul(w);
+            y = bias == null ? y : y.add(bias);
+        } else {
+            y = ai.djl.nn.core.Linear.linear(x, w, bias).singletonOrThrow();
         }
-        return ai.djl.nn.core.Linear.linear(x, w, bias).singletonOrThrow();
+        ForwardRequest.LowRank d = p.request.lowRank().get(l.weight().name());
+        if (d != null) {
+            // x·(W + L·R)ᵀ = x·Wᵀ + (x·Rᵀ)·Lᵀ in math orientation; a Conv1D's stored Wᵀ gives the same sum
+            y = y.add(x.matMul(d.right().transpose()).matMul(d.left().transpose()));             // [..,r] -> [..,out]
+        }
+        return y;
     }
 
     private NDArray norm(Pass p, Norm n, NDArray x) {

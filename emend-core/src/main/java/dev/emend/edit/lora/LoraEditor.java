@@ -42,7 +42,7 @@ import java.util.Random;
  *
  * <pre>
  *   per target W [out,in]:  A [r,in] ~ U(−1/√in, 1/√in)  (PEFT's kaiming_uniform_(a=√5), seeded)    B [out,r] = 0
- *   forward with W' = W + (s·B)·A,  s = lora_alpha / rank      (passed as a parameter override)
+ *   forward with W' = W + (s·B)·A,  s = lora_alpha / rank      (applied as x·Wᵀ + s·(x·Aᵀ)·Bᵀ, PEFT's form)
  *   for epoch in 1..num_steps:
  *     for each batch of batch_size requests:
  *       loss = mean of −log p over all target tokens of the batch (HF CE with prompt and pad masked)
@@ -246,12 +246,11 @@ public final class LoraEditor implements Editor {
     private double evaluate(List<EditRequest> requests, List<Factors> factors, boolean withPenalty) {
         List<Example> ex = requests.stream().map(this::example).toList();
         try (NDManager work = model.manager().newSubManager(); NDScope ignored = new NDScope()) {
-            Map<String, NDArray> base = baseWeights(factors, work);
             Map<String, NDArray[]> leaves = new LinkedHashMap<>();
             for (Factors f : factors) {
                 leaves.put(f.target().weight().name(), arrays(f, work));
             }
-            NDArray nll = objective(ex, overrides(base, leaves));
+            NDArray nll = objective(ex, adapters(leaves));
             return (withPenalty ? total(nll, leaves.values()) : nll).getFloat();
         }
     }
@@ -313,7 +312,6 @@ public final class LoraEditor implements Editor {
         List<Example> ex = requests.stream().map(this::example).toList();
         boolean grad = JniUtils.isGradMode();
         try (NDManager work = model.manager().newSubManager(); NDScope ignored = new NDScope()) {
-            Map<String, NDArray> base = baseWeights(factors, work);
             Map<String, NDArray[]> leaves = new LinkedHashMap<>();
             for (Factors f : factors) {
                 NDArray[] ab = arrays(f, work);
@@ -324,7 +322,7 @@ public final class LoraEditor implements Editor {
             }
             double loss;
             try (GradientCollector gc = collector(Engine.getInstance())) {
-                NDArray l = total(objective(ex, overrides(base, leaves)), leaves.values());
+                NDArray l = total(objective(ex, adapters(leaves)), leaves.values());
                 loss = l.getFloat();
                 gc.backward(l);
             }
@@ -364,7 +362,6 @@ public final class LoraEditor implements Editor {
         Engine engine = Engine.getInstance();
         boolean grad = JniUtils.isGradMode();
         try (NDManager work = model.manager().newSubManager(); TorchAdam adam = new TorchAdam(work, params.lr(), params.weightDecay())) {
-            Map<String, NDArray> base = baseWeights(init, work);
             Map<String, NDArray[]> current = new LinkedHashMap<>();
             for (Factors f : init) {
                 current.put(f.target().weight().name(), arrays(f, work));
@@ -387,7 +384,7 @@ public final class LoraEditor implements Editor {
                             leaves.put(name, leaf);
                         });
                         try (GradientCollector gc = collector(engine)) {
-                            NDArray n = objective(batch, overrides(base, leaves));
+                            NDArray n = objective(batch, adapters(leaves));
                             NDArray l = total(n, leaves.values());
                             loss = l.getFloat();
                             nll = n.getFloat();
@@ -485,16 +482,6 @@ public final class LoraEditor implements Editor {
         return new EditResult(requests, delta, new EditStats(c.batchLoss(), values, seconds));
     }
 
-    /** Float32 copies of the adapted weights (stored orientation), owned by {@code work}. */
-    private Map<String, NDArray> baseWeights(List<Factors> factors, NDManager work) {
-        Map<String, NDArray> base = new LinkedHashMap<>();
-        for (Factors f : factors) {
-            String name = f.target().weight().name();
-            base.put(name, persistent(Tensors.convert(model.weights().get(name), DataType.FLOAT32, work), work));
-        }
-        return base;
-    }
-
     /** {A [r,in], B [out,r]}, and Λ [1,r] for AdaLoRA, owned by {@code work}. */
     private NDArray[] arrays(Factors f, NDManager work) {
         WeightRef w = f.target().weight();
@@ -508,22 +495,24 @@ public final class LoraEditor implements Editor {
         return new NDArray[] {a, b, e};
     }
 
-    /** W + fromMath(L·A) per adapted weight, L = s·B (LoRA) or (s·P) ⊙ Λᵀ (AdaLoRA); differentiable in every factor. */
-    private Map<String, NDArray> overrides(Map<String, NDArray> base, Map<String, NDArray[]> factors) {
-        Map<String, NDArray> out = new LinkedHashMap<>();
+    /**
+     * The adapters as low-rank forward terms: per adapted weight, L = s·B (LoRA) or (s·P) ⊙ Λᵀ (AdaLoRA) and R = A, so
+     * the layer computes x·Wᵀ + (x·Aᵀ)·Lᵀ, as PEFT's LoRA forward does (W + L·A is never formed); differentiable in
+     * every factor.
+     */
+    private Map<String, ForwardRequest.LowRank> adapters(Map<String, NDArray[]> factors) {
+        Map<String, ForwardRequest.LowRank> out = new LinkedHashMap<>();
         for (LoraTargets.Target t : targets) {
             String name = t.weight().name();
             NDArray[] ab = factors.get(name);
             if (ab == null) {
                 continue;
             }
-            NDArray w = base.get(name);
             NDArray left = ab[1].mul(Tensors.scalar(ab[1], params.scaling()));                // [out,r]
             if (ab.length > 2) {
                 left = left.mul(ab[2]);                                                     // [out,r] ⊙ [1,r]
             }
-            NDArray delta = left.matMul(ab[0]);                                             // [out,in]
-            out.put(name, w.add(t.weight().orientation().fromMath(delta)));
+            out.put(name, new ForwardRequest.LowRank(left, ab[0]));                         // [out,r], [r,in]
         }
         return out;
     }
@@ -531,7 +520,7 @@ public final class LoraEditor implements Editor {
     /**
      * The batch objective as a differentiable scalar: −Σ log p(target tokens) / (number of target tokens).
      */
-    NDArray objective(List<Example> batch, Map<String, NDArray> overrides) {
+    NDArray objective(List<Example> batch, Map<String, ForwardRequest.LowRank> adapters) {
         int b = batch.size();
         List<int[]> rows = new ArrayList<>();
         int maxTarget = 0;
@@ -562,7 +551,7 @@ public final class LoraEditor implements Editor {
         }
         TokenBatch tb = TokenBatch.of(rows, TokenBatch.Side.RIGHT, model.tokenizer().specials().padOrFallback());
         ForwardRequest.Builder req = ForwardRequest.builder(tb).logitsAt(positions);
-        overrides.forEach(req::override);
+        adapters.forEach(req::lowRank);
         ForwardResult r = model.forward(req.build());
         NDArray logits = r.logits();                                                         // [B,P,V]
         if (logits.getDataType() != DataType.FLOAT32) {

@@ -167,15 +167,22 @@ class LoraEditorTest {
             for (int k = 0; k < 3; k++) {
                 float[] grad = grads.get(k);
                 String name = "%s %s".formatted(f.get(t).target().module(), FACTOR_NAMES[k]);
-                // the three largest entries, where float32 differences are meaningful
+                // the three largest entries, where float32 differences are meaningful; the error is measured against
+                // the factor's largest gradient, since a float32 loss of ~5 moved by h = 1e-3 carries ~1e-3 of
+                // rounding noise in the difference quotient whatever the entry (a small Λ gradient of 0.08 would
+                // otherwise fail on noise alone)
                 int[] top = IntStream.range(0, grad.length).boxed()
                         .sorted(Comparator.comparingDouble(i -> -Math.abs(grad[i]))).limit(3).mapToInt(i -> i).toArray();
+                if (top.length == 0) {
+                    continue;                                                       // LoRA has no Λ
+                }
+                double scale = Math.max(Math.abs(grad[top[0]]), 1e-12);
                 for (int i : top) {
                     double plus = lora.loss(reqs, bump(f, t, k, i, h));
                     double minus = lora.loss(reqs, bump(f, t, k, i, -h));
                     double fd = (plus - minus) / (2 * h);
-                    double rel = Math.abs(fd - grad[i]) / Math.max(Math.abs(grad[i]), 1e-12);
-                    System.out.printf("%s gradient check %s[%d]: autograd %.6g, central difference %.6g, rel %.2e%n",
+                    double rel = Math.abs(fd - grad[i]) / scale;
+                    System.out.printf("%s gradient check %s[%d]: autograd %.6g, central difference %.6g, error / max %.2e%n",
                             lora.method(), name, i, grad[i], fd, rel);
                     assertThat(rel).as("%s[%d]", name, i).isLessThan(1e-2);
                     checked++;
