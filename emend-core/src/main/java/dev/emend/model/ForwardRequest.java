@@ -11,11 +11,12 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * One forward call: tokens, hooks, weight overrides, which logits to compute, an optional KV cache, and whether to
- * keep or start from a {@link ResumeState}.
+ * One forward call: tokens, hooks, weight overrides, low-rank weight changes, which logits to compute, an optional KV
+ * cache, and whether to keep or start from a {@link ResumeState}.
  *
- * <p>Weight overrides replace named parameters for this call only (fine-tuning leaves, LoRA-merged weights); the
- * stored weights are untouched. Logits cost a [D,V] product per position, so callers that score a few positions
+ * <p>Weight overrides replace named parameters for this call only (fine-tuning leaves); low-rank changes add
+ * {@code L·R} to a linear weight through its input, never forming the product (LoRA/AdaLoRA adapters). The stored
+ * weights are untouched. Logits cost a [D,V] product per position, so callers that score a few positions
  * ask only for those.
  */
 public final class ForwardRequest {

@@ -55,7 +55,7 @@ import java.util.Random;
  *
  * <pre>
  *   per target W [out,in]:  Q [r,in], P [out,r] ~ N(0, 0.02²) (seeded)    Λ [r] = 0     r = init_r (rank is ignored)
- *   forward with W' = W + ((s·P) ⊙ Λᵀ)·Q,  s = lora_alpha / (init_r + 1e-5)
+ *   forward with W' = W + ((s·P) ⊙ Λᵀ)·Q,  s = lora_alpha / (init_r + 1e-5)   (as a low-rank term, like LoRA)
  *   loss = token-mean −log p  +  orth_reg_weight · (1/2T) Σ_t (‖Q_t Q_tᵀ − I‖_F + ‖P_tᵀ P_t − I‖_F)   (T targets)
  *   Adam on P, Q and Λ; commit L = (s·P) ⊙ Λᵀ [out,r], R = Q [r,in]
  * </pre>
