@@ -10,6 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.emend.ConfigException;
 import dev.emend.EditException;
+import dev.emend.edit.Autograd;
 import dev.emend.edit.EditContext;
 import dev.emend.edit.EditRequest;
 import dev.emend.edit.EditResult;
@@ -219,12 +220,12 @@ public final class FtEditor implements Editor {
             Map<String, NDArray[]> box = new LinkedHashMap<>();
             for (TrainableParameters.Parameter p : trainable) {
                 // a copy owned here: the loaded weights' manager is capped, and a mapped weight is read-only
-                NDArray w0 = persistent(Tensors.convert(model.weights().get(p.ref().name()), DataType.FLOAT32, work), work);
+                NDArray w0 = Autograd.persistent(Tensors.convert(model.weights().get(p.ref().name()), DataType.FLOAT32, work), work);
                 current.put(p.ref().name(), w0);
                 if (params.epsilon().isPresent()) {
                     try (NDScope ignored = new NDScope()) {
                         NDArray eps = Tensors.scalar(w0, params.epsilon().getAsDouble());
-                        box.put(p.ref().name(), new NDArray[] {persistent(w0.sub(eps), work), persistent(w0.add(eps), work)});
+                        box.put(p.ref().name(), new NDArray[] {Autograd.persistent(w0.sub(eps), work), Autograd.persistent(w0.add(eps), work)});
                     }
                 }
             }
@@ -242,7 +243,7 @@ public final class FtEditor implements Editor {
                             leaf.setRequiresGradient(true);
                             leaves.put(name, leaf);
                         });
-                        try (GradientCollector gc = collector(engine)) {
+                        try (GradientCollector gc = Autograd.collector(engine)) {
                             NDArray l = objective(batch, leaves);
                             loss = l.getFloat();
                             if (!Double.isFinite(loss)) {
@@ -264,7 +265,7 @@ public final class FtEditor implements Editor {
                             for (Map.Entry<String, NDArray[]> e : box.entrySet()) {
                                 NDArray w = current.get(e.getKey());
                                 NDArray clamped = w.maximum(e.getValue()[0]).minimum(e.getValue()[1]);
-                                current.put(e.getKey(), persistent(clamped, work));
+                                current.put(e.getKey(), Autograd.persistent(clamped, work));
                                 w.close();
                             }
                         }
@@ -407,21 +408,6 @@ public final class FtEditor implements Editor {
         if (!Float.isFinite(s)) {
             throw new EditException(("%s diverged at epoch %d: %s is no longer finite; lower lr or set norm_constraint. "
                     + "The model is unchanged").formatted(method(), epoch, name));
-        }
-    }
-
-    private static NDArray persistent(NDArray a, NDManager owner) {
-        NDScope.unregister(a);
-        a.attach(owner);
-        return a;
-    }
-
-    private static GradientCollector collector(Engine engine) {
-        try {
-            return engine.newGradientCollector();
-        } catch (IllegalStateException e) {
-            throw new EditException("another gradient computation is running (DJL allows one GradientCollector per JVM); "
-                    + "run edits one at a time", e);
         }
     }
 }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.emend.EditException;
+import dev.emend.edit.Autograd;
 import dev.emend.edit.EditListener;
 import dev.emend.edit.OptimizationStep;
 import dev.emend.model.ForwardRequest;
@@ -227,7 +228,7 @@ public final class ValueOptimizer {
                     ForwardRequest.Builder req = ForwardRequest.builder(state.batch()).resume(state).hooks(hooks)
                             .logitsAt(logitShifted);
                     overrides.forEach(req::override);
-                    try (GradientCollector gc = collector(engine)) {
+                    try (GradientCollector gc = Autograd.collector(engine)) {
                         ForwardResult r = model.forward(req.build());
                         NDArray logits = r.logits();                                                    // [B,T,V]
                         if (logits.getDataType() != DataType.FLOAT32) {
@@ -335,14 +336,6 @@ public final class ValueOptimizer {
         }
     }
 
-    private static GradientCollector collector(Engine engine) {
-        try {
-            return engine.newGradientCollector();
-        } catch (IllegalStateException e) {
-            throw new EditException("another gradient computation is running (DJL allows one GradientCollector per JVM); "
-                    + "run edits one at a time", e);
-        }
-    }
 
     private static double normSq(float[] x) {
         double s = 0;

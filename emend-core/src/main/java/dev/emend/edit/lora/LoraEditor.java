@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.emend.EditException;
+import dev.emend.edit.Autograd;
 import dev.emend.edit.EditContext;
 import dev.emend.edit.EditRequest;
 import dev.emend.edit.EditResult;
@@ -321,7 +322,7 @@ public final class LoraEditor implements Editor {
                 leaves.put(f.target().weight().name(), ab);
             }
             double loss;
-            try (GradientCollector gc = collector(Engine.getInstance())) {
+            try (GradientCollector gc = Autograd.collector(Engine.getInstance())) {
                 NDArray l = total(objective(ex, adapters(leaves)), leaves.values());
                 loss = l.getFloat();
                 gc.backward(l);
@@ -383,7 +384,7 @@ public final class LoraEditor implements Editor {
                             }
                             leaves.put(name, leaf);
                         });
-                        try (GradientCollector gc = collector(engine)) {
+                        try (GradientCollector gc = Autograd.collector(engine)) {
                             NDArray n = objective(batch, adapters(leaves));
                             NDArray l = total(n, leaves.values());
                             loss = l.getFloat();
@@ -486,12 +487,12 @@ public final class LoraEditor implements Editor {
     private NDArray[] arrays(Factors f, NDManager work) {
         WeightRef w = f.target().weight();
         int r = params.adapterRank();
-        NDArray a = persistent(Tensors.create(work, f.a(), new Shape(r, w.inFeatures())), work);
-        NDArray b = persistent(Tensors.create(work, f.b(), new Shape(w.outFeatures(), r)), work);
+        NDArray a = Autograd.persistent(Tensors.create(work, f.a(), new Shape(r, w.inFeatures())), work);
+        NDArray b = Autograd.persistent(Tensors.create(work, f.b(), new Shape(w.outFeatures(), r)), work);
         if (!params.adaLora()) {
             return new NDArray[] {a, b};
         }
-        NDArray e = persistent(Tensors.create(work, f.e(), new Shape(1, r)), work);
+        NDArray e = Autograd.persistent(Tensors.create(work, f.e(), new Shape(1, r)), work);
         return new NDArray[] {a, b, e};
     }
 
@@ -574,21 +575,6 @@ public final class LoraEditor implements Editor {
         if (!Float.isFinite(s)) {
             throw new EditException(("%s diverged at epoch %d: the adapter of %s is no longer finite; lower lr. "
                     + "The model is unchanged").formatted(method(), epoch, name));
-        }
-    }
-
-    private static NDArray persistent(NDArray a, NDManager owner) {
-        NDScope.unregister(a);
-        a.attach(owner);
-        return a;
-    }
-
-    private static GradientCollector collector(Engine engine) {
-        try {
-            return engine.newGradientCollector();
-        } catch (IllegalStateException e) {
-            throw new EditException("another gradient computation is running (DJL allows one GradientCollector per JVM); "
-                    + "run edits one at a time", e);
         }
     }
 }
