@@ -106,7 +106,7 @@ public record MultipleChoiceTask(String name, List<MultipleChoice> items, String
         int context = model.config().maxPositions();
         List<Scorer.Request> requests = new ArrayList<>();
         for (MultipleChoice q : use) {
-            int[] prompt = tok.encode(model.promptContext().wrap(Prompts.fill(template, "question", q.question())), true);
+            int[] prompt = Prompts.encode(model, Prompts.fill(template, "question", q.question()));
             for (String option : q.options()) {
                 int[] ids = TargetTokens.encode(tok, option);
                 String what = "question %s, option '%s' (%d tokens)".formatted(q.id(), option, ids.length);

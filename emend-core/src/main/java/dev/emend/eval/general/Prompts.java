@@ -38,6 +38,14 @@ final class Prompts {
         return ids.length <= budget ? ids : Arrays.copyOfRange(ids, ids.length - budget, ids.length);
     }
 
+    /**
+     * The model input for a filled prompt: put in the model's prompt context (so an applied in-context edit, IKE or
+     * ICE, is seen, as by the evaluator and the generator), encoded with special tokens.
+     */
+    static int[] encode(dev.emend.model.LanguageModel model, String text) {
+        return model.tokenizer().encode(model.promptContext().wrap(text), true);
+    }
+
     static <T> java.util.List<T> first(java.util.List<T> items, int limit) {
         return limit > 0 && limit < items.size() ? items.subList(0, limit) : items;
     }

@@ -5,7 +5,6 @@ import dev.emend.model.GenerationConfig;
 import dev.emend.model.GenerationResult;
 import dev.emend.model.Generator;
 import dev.emend.model.LanguageModel;
-import dev.emend.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,7 +70,6 @@ public record TriviaQaTask(String name, List<OpenQuestion> items, String templat
     public TaskScores run(LanguageModel model, int limit) {
         long start = System.nanoTime();
         List<OpenQuestion> use = Prompts.first(items, limit);
-        Tokenizer tok = model.tokenizer();
         int budget = model.config().maxPositions() - generation.maxNewTokens();
         Generator generator = new Generator(model);
         double em = 0;
@@ -80,7 +78,7 @@ public record TriviaQaTask(String name, List<OpenQuestion> items, String templat
             List<OpenQuestion> batch = use.subList(from, Math.min(use.size(), from + batchSize));
             List<int[]> prompts = new ArrayList<>();
             for (OpenQuestion q : batch) {
-                int[] ids = tok.encode(Prompts.fill(template, "question", q.question()), true);
+                int[] ids = Prompts.encode(model, Prompts.fill(template, "question", q.question()));
                 prompts.add(Prompts.keepLast(ids, budget, "question " + q.id()));
             }
             List<GenerationResult> out = generator.generateIds(prompts, generation);

@@ -6,7 +6,6 @@ import dev.emend.model.GenerationConfig;
 import dev.emend.model.GenerationResult;
 import dev.emend.model.Generator;
 import dev.emend.model.LanguageModel;
-import dev.emend.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,7 +76,6 @@ public record XSumTask(String name, List<Document> items, String template, Gener
     public TaskScores run(LanguageModel model, int limit) {
         long start = System.nanoTime();
         List<Document> use = Prompts.first(items, limit);
-        Tokenizer tok = model.tokenizer();
         int budget = model.config().maxPositions() - generation.maxNewTokens();
         Generator generator = new Generator(model);
         double r1 = 0;
@@ -87,7 +85,7 @@ public record XSumTask(String name, List<Document> items, String template, Gener
             List<Document> batch = use.subList(from, Math.min(use.size(), from + batchSize));
             List<int[]> prompts = new ArrayList<>();
             for (Document d : batch) {
-                prompts.add(fit(tok, d, budget));
+                prompts.add(fit(model, d, budget));
             }
             List<GenerationResult> out = generator.generateIds(prompts, generation);
             for (int i = 0; i < batch.size(); i++) {
@@ -106,9 +104,12 @@ public record XSumTask(String name, List<Document> items, String template, Gener
         return new TaskScores(name, n, m, (System.nanoTime() - start) / 1e9);
     }
 
-    /** The prompt's ids with the document cut to the longest word prefix whose whole prompt fits {@code budget}. */
-    int[] fit(Tokenizer tok, Document d, int budget) {
-        int[] full = tok.encode(Prompts.fill(template, "document", d.document()), true);
+    /**
+     * The prompt's ids (in the model's prompt context) with the document cut to the longest word prefix whose whole
+     * prompt fits {@code budget}.
+     */
+    int[] fit(LanguageModel model, Document d, int budget) {
+        int[] full = Prompts.encode(model, Prompts.fill(template, "document", d.document()));
         if (full.length <= budget) {
             return full;
         }
@@ -119,14 +120,14 @@ public record XSumTask(String name, List<Document> items, String template, Gener
         }
         int lo = 0;                                             // words known to fit (0: an empty document)
         int hi = ends.size();                                   // words known not to fit
-        int[] best = tok.encode(Prompts.fill(template, "document", ""), true);
+        int[] best = Prompts.encode(model, Prompts.fill(template, "document", ""));
         if (best.length > budget) {
             throw new EmendException(("document %s: the prompt template alone takes %d tokens; the context has room for %d "
                     + "besides the %d new tokens").formatted(d.id(), best.length, budget, generation.maxNewTokens()));
         }
         while (hi - lo > 1) {
             int mid = (lo + hi) >>> 1;
-            int[] ids = tok.encode(Prompts.fill(template, "document", d.document().substring(0, ends.get(mid - 1))), true);
+            int[] ids = Prompts.encode(model, Prompts.fill(template, "document", d.document().substring(0, ends.get(mid - 1))));
             if (ids.length <= budget) {
                 lo = mid;
                 best = ids;

@@ -123,7 +123,7 @@ class GeneralProbeFactWorldTest {
         int budget = model.config().maxPositions() - 8;
         String words = "the old bridge in the rain ".repeat(40);
         int[] full = model.tokenizer().encode(words + "\nTL;DR:", true);
-        int[] ids = task.fit(model.tokenizer(), new Document("long", words, "s"), budget);
+        int[] ids = task.fit(model, new Document("long", words, "s"), budget);
         assertThat(full.length).isGreaterThan(budget);
         assertThat(ids.length).isLessThanOrEqualTo(budget).isGreaterThan(budget - 4);
         assertThat(java.util.Arrays.copyOf(ids, 10)).containsExactly(java.util.Arrays.copyOf(full, 10));

@@ -59,7 +59,7 @@ class MultipleChoiceOracleTest {
     }
 
     @Test
-    void anInContextEditIsSeenByTheQuestions() {
+    void anInContextEditIsSeenByTheProbePrompts() {
         List<MultipleChoice> qs = GeneralData.commonsenseQa(GeneralDataTest.sample("commonsenseqa.jsonl"));
         MultipleChoiceTask task = MultipleChoiceTask.of("csqa", qs);
         String filled = Prompts.fill(MultipleChoiceTask.DEFAULT_TEMPLATE, "question", qs.get(0).question());
@@ -70,6 +70,10 @@ class MultipleChoiceOracleTest {
         try {
             int[] wrapped = model.tokenizer().encode("Imagine that rivers hold sand\n" + filled, true);
             assertThat(task.requests(model, qs).get(0).prompt()).containsExactly(wrapped);
+            // XSum's (and TriviaQA's) prompts go through the same Prompts.encode
+            Document d = new Document("d", "The river rose.", "s");
+            assertThat(XSumTask.of("xsum", List.of(d)).fit(model, d, 512)).containsExactly(model.tokenizer()
+                    .encode("Imagine that rivers hold sand\n" + Prompts.fill(XSumTask.DEFAULT_TEMPLATE, "document", d.document()), true));
         } finally {
             patch.revert();
         }
